@@ -1,0 +1,101 @@
+#!/usr/bin/env node
+// The process adapter: argv, stdin/stdout, exit code. Everything else lives in src/.
+import { readFileSync } from 'node:fs';
+import { text } from 'node:stream/consumers';
+import { processResourceList, UnusableInputError } from '../src/krm/index.js';
+import { createRegistrySource } from '../src/resolve/index.js';
+
+/** Exit codes, documented in the README. */
+const EXIT = { ok: 0, errorResults: 1, unusableInput: 2, internal: 3 } as const;
+
+const HELP = `Usage: digester < resource-list.yaml > resource-list.yaml
+
+A KRM function that pins container images to digests: every image in the
+ResourceList's workloads (containers, initContainers, ephemeralContainers and
+image volumes) is resolved over the OCI distribution API and written back as
+image@sha256:... in the user's own spelling. Everything else is left byte for byte.
+
+Run it with kpt (kpt fn eval DIR --exec digester), in a Kptfile pipeline, or as a
+kustomize exec transformer. Configure it with a ConfigMap functionConfig
+(skip-prefixes, concurrency, timeout, insecure-registries) or a
+fn.digester.dev/v1alpha1 Digester (skipPrefixes, registries, concurrency, timeout).
+
+Environment: SKIP_PREFIXES, DEBUG, DOCKER_CONFIG, SSL_CERT_FILE, SSL_CERT_DIR,
+NODE_EXTRA_CA_CERTS, HTTPS_PROXY, HTTP_PROXY, NO_PROXY.
+
+Exit codes: 0 all images pinned or skipped; 1 error results (output still written);
+2 input is not a usable ResourceList (nothing written); 3 internal error.
+
+Options:
+  -h, --help     show this help
+  -v, --version  print the version
+`;
+
+async function main(argv: readonly string[]): Promise<number> {
+  const [first] = argv;
+  if (first === '-h' || first === '--help') {
+    process.stdout.write(HELP);
+    return EXIT.ok;
+  }
+  if (first === '-v' || first === '--version') {
+    process.stdout.write(`digester ${version()}\n`);
+    return EXIT.ok;
+  }
+  if (first !== undefined) {
+    process.stderr.write(`digester: unknown argument ${JSON.stringify(first)}; see digester --help\n`);
+    return EXIT.unusableInput;
+  }
+  const debug = isDebug(process.env['DEBUG']);
+  const log = debug ? (message: string) => process.stderr.write(`digester: ${message}\n`) : undefined;
+  try {
+    const input = await text(process.stdin);
+    const outcome = await processResourceList(input, {
+      env: process.env,
+      createSource: (settings) =>
+        createRegistrySource({
+          registries: settings.registries,
+          timeoutMs: settings.timeoutMs,
+          env: process.env,
+          ...(log !== undefined && { log }),
+        }),
+      ...(log !== undefined && { log }),
+    });
+    await write(outcome.output);
+    for (const result of outcome.results) {
+      if (result.severity === 'error') process.stderr.write(`digester: ${describe(result)}\n`);
+    }
+    return outcome.exitCode;
+  } catch (error) {
+    if (error instanceof UnusableInputError) {
+      process.stderr.write(`digester: ${error.message}\n`);
+      return EXIT.unusableInput;
+    }
+    const message = error instanceof Error ? error.message : String(error);
+    process.stderr.write(`digester: internal error: ${message}\n`);
+    if (debug && error instanceof Error && error.stack !== undefined) process.stderr.write(`${error.stack}\n`);
+    return EXIT.internal;
+  }
+}
+
+function describe(result: { message: string; resourceRef?: { kind: string; name: string }; field?: { path: string } }): string {
+  const where = result.resourceRef === undefined ? '' : `${result.resourceRef.kind}/${result.resourceRef.name}`;
+  const field = result.field === undefined ? '' : ` ${result.field.path}`;
+  return where === '' ? result.message : `${where}${field}: ${result.message}`;
+}
+
+function write(output: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    process.stdout.write(output, (error) => (error ? reject(error) : resolve()));
+  });
+}
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string };
+  return pkg.version ?? 'unknown';
+}
+
+function isDebug(value: string | undefined): boolean {
+  return value !== undefined && !['', '0', 'false', 'no', 'off'].includes(value.toLowerCase());
+}
+
+process.exitCode = await main(process.argv.slice(2));

@@ -1,0 +1,49 @@
+import { deref, getEntry, type TreeNode } from './yaml-tree.js';
+
+// Where pod specs live. Any kind is searched, so CRDs with a pod template
+// (Argo Rollouts, Knative, OpenKruise…) are covered without a list of kinds.
+const POD_SPEC_PATHS: readonly (readonly string[])[] = [
+  ['spec'], // Pod
+  ['spec', 'template', 'spec'], // Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, ReplicationController, CRDs
+  ['spec', 'jobTemplate', 'spec', 'template', 'spec'], // CronJob
+  ['template', 'spec'], // PodTemplate
+];
+
+const CONTAINER_LISTS = ['containers', 'initContainers', 'ephemeralContainers'] as const;
+
+/** An `image` field of a container, or the `reference` of an image volume. */
+export interface ImageField {
+  /** The dotted path inside the resource, e.g. `spec.template.spec.containers[1].image`. */
+  readonly path: string;
+  /** The value node as found: may be an alias, a scalar, or something that is not a string. */
+  readonly node: TreeNode;
+}
+
+/** Lists every image field of one resource, in document order. */
+export function findImageFields(resource: TreeNode): ImageField[] {
+  const fields: ImageField[] = [];
+  for (const specPath of POD_SPEC_PATHS) {
+    let spec: TreeNode | undefined = resource;
+    for (const key of specPath) spec = getEntry(spec, key);
+    if (deref(spec)?.kind !== 'map') continue;
+    const prefix = specPath.join('.');
+    for (const list of CONTAINER_LISTS) {
+      eachItem(getEntry(spec, list), (container, index) => {
+        const image = getEntry(container, 'image');
+        if (image !== undefined) fields.push({ path: `${prefix}.${list}[${index}].image`, node: image });
+      });
+    }
+    // Image volumes (KEP-4639, beta in 1.33, GA in 1.36): volumes[].image.reference.
+    eachItem(getEntry(spec, 'volumes'), (volume, index) => {
+      const reference = getEntry(getEntry(volume, 'image'), 'reference');
+      if (reference !== undefined) fields.push({ path: `${prefix}.volumes[${index}].image.reference`, node: reference });
+    });
+  }
+  return fields;
+}
+
+function eachItem(list: TreeNode | undefined, visit: (item: TreeNode, index: number) => void): void {
+  const seq = deref(list);
+  if (seq?.kind !== 'seq') return;
+  seq.items.forEach(visit);
+}

@@ -1,0 +1,86 @@
+import { SCALAR_STYLE } from 'js-yaml';
+import type { ScalarNode, TreeNode } from './yaml-tree.js';
+
+/** A replacement of `source[start, end)` with `text`; `start === end` inserts. */
+export interface Edit {
+  readonly start: number;
+  readonly end: number;
+  readonly text: string;
+}
+
+/** Applies non-overlapping edits to the original text; everything else is copied byte for byte. */
+export function applyEdits(source: string, edits: readonly Edit[]): string {
+  const sorted = [...edits].sort((a, b) => a.start - b.start || a.end - b.end);
+  const parts: string[] = [];
+  let cursor = 0;
+  for (const edit of sorted) {
+    if (edit.start < cursor) throw new Error(`overlapping edits at offset ${edit.start}`);
+    parts.push(source.slice(cursor, edit.start), edit.text);
+    cursor = edit.end;
+  }
+  parts.push(source.slice(cursor));
+  return parts.join('');
+}
+
+/**
+ * The edit that appends `suffix` to a scalar's value in place. The suffix
+ * (`@sha256:…`) needs no escaping in any style, so inserting it right after
+ * the last character of the value keeps the scalar's quoting as written. For
+ * block scalars (`|-`, `>-`) the value ends before the trailing line break.
+ */
+export function appendToScalar(source: string, node: ScalarNode, suffix: string): Edit {
+  const { event } = node;
+  let position = event.valueEnd;
+  if (event.style === SCALAR_STYLE.LITERAL_BLOCK || event.style === SCALAR_STYLE.FOLDED_BLOCK) {
+    while (position > event.valueStart && /\s/.test(source.charAt(position - 1))) position--;
+  }
+  return { start: position, end: position, text: suffix };
+}
+
+/** The offset just past a node's text: closing quote or bracket included. */
+export function nodeEnd(source: string, node: TreeNode): number {
+  switch (node.kind) {
+    case 'alias':
+      return node.end;
+    case 'scalar': {
+      const { style, valueEnd } = node.event;
+      return style === SCALAR_STYLE.SINGLE_QUOTED || style === SCALAR_STYLE.DOUBLE_QUOTED ? valueEnd + 1 : valueEnd;
+    }
+    case 'map':
+    case 'seq': {
+      const last = lastChild(node);
+      const contentEnd = last === undefined ? node.start + 1 : nodeEnd(source, last);
+      return node.flow ? flowCloserAfter(source, contentEnd) + 1 : contentEnd;
+    }
+  }
+}
+
+/** The last child of a collection in source order. */
+export function lastChild(node: TreeNode): TreeNode | undefined {
+  if (node.kind === 'map') return node.entries[node.entries.length - 1]?.value;
+  if (node.kind === 'seq') return node.items[node.items.length - 1];
+  return undefined;
+}
+
+/** Finds the `]` or `}` that closes a flow collection, skipping blanks, commas and comments. */
+export function flowCloserAfter(source: string, from: number): number {
+  let position = from;
+  while (position < source.length) {
+    const char = source.charAt(position);
+    if (char === ']' || char === '}') return position;
+    if (char === '#') {
+      const newline = source.indexOf('\n', position);
+      position = newline === -1 ? source.length : newline;
+    } else if (/[\s,]/.test(char)) {
+      position++;
+    } else {
+      throw new Error(`unexpected ${JSON.stringify(char)} at offset ${position} while looking for the end of a flow collection`);
+    }
+  }
+  throw new Error('unterminated flow collection');
+}
+
+/** The offset of the start of the line holding `position`. */
+export function lineStart(source: string, position: number): number {
+  return source.lastIndexOf('\n', position - 1) + 1;
+}

@@ -1,0 +1,237 @@
+import {
+  COLLECTION_STYLE,
+  EVENT_ID,
+  SCALAR_STYLE,
+  YAMLException,
+  getScalarValue,
+  parseEvents,
+  type Event,
+  type ScalarEvent,
+} from 'js-yaml';
+
+// A thin tree over js-yaml's event stream. It keeps source offsets, never
+// values rewritten by a schema, so the processor can find image scalars and
+// splice the original text instead of re-serializing it (which would lose
+// comments, quoting, `0755`, dates and key order).
+
+/** A scalar with its source range (quotes excluded). */
+export interface ScalarNode {
+  readonly kind: 'scalar';
+  readonly event: ScalarEvent;
+  readonly parent: CollectionNode | undefined;
+  readonly anchor: string | undefined;
+  /** Aliases that point at this node. */
+  readonly aliases: AliasNode[];
+}
+
+/** A mapping; keys that are not scalars are kept with an undefined name. */
+export interface MapNode {
+  readonly kind: 'map';
+  readonly start: number;
+  readonly flow: boolean;
+  readonly parent: CollectionNode | undefined;
+  readonly anchor: string | undefined;
+  readonly aliases: AliasNode[];
+  readonly entries: Array<{ key: TreeNode; name: string | undefined; value: TreeNode }>;
+}
+
+/** A sequence. */
+export interface SeqNode {
+  readonly kind: 'seq';
+  readonly start: number;
+  readonly flow: boolean;
+  readonly parent: CollectionNode | undefined;
+  readonly anchor: string | undefined;
+  readonly aliases: AliasNode[];
+  readonly items: TreeNode[];
+}
+
+/** An alias (`*name`) and the node it stands for. */
+export interface AliasNode {
+  readonly kind: 'alias';
+  readonly start: number;
+  readonly end: number;
+  readonly parent: CollectionNode | undefined;
+  readonly target: TreeNode | undefined;
+}
+
+/** Any node with children. */
+export type CollectionNode = MapNode | SeqNode;
+/** Any node of the tree. */
+export type TreeNode = ScalarNode | MapNode | SeqNode | AliasNode;
+/** Nodes an alias may point at. */
+type AnchorableNode = ScalarNode | MapNode | SeqNode;
+
+/** One parsed YAML document: its root and whether it uses aliases at all. */
+export interface YamlDocument {
+  readonly source: string;
+  readonly root: TreeNode | undefined;
+  readonly hasAliases: boolean;
+}
+
+/** A YAML syntax error with a 1-based position. */
+export class YamlSyntaxError extends Error {
+  readonly code = 'ERR_YAML';
+  constructor(reason: string, readonly line: number, readonly column: number) {
+    super(`malformed YAML at line ${line}, column ${column}: ${reason}`);
+    this.name = 'YamlSyntaxError';
+  }
+}
+
+/** Limits that keep hostile input from exhausting the process. */
+export interface ParseLimits {
+  readonly maxDepth?: number;
+}
+
+/** Parses a YAML stream into one tree per document. */
+export function parseYamlDocuments(source: string, limits: ParseLimits = {}): YamlDocument[] {
+  let events: Event[];
+  try {
+    events = parseEvents(source, { maxDepth: limits.maxDepth ?? 100 });
+  } catch (error) {
+    if (error instanceof YAMLException) {
+      const line = (error.mark?.line ?? 0) + 1;
+      const column = (error.mark?.column ?? 0) + 1;
+      throw new YamlSyntaxError(error.reason, line, column);
+    }
+    throw error;
+  }
+  return new TreeBuilder(source, events).build();
+}
+
+/** Decodes a scalar's value, taking the raw slice when js-yaml says it is safe to. */
+export function scalarValue(source: string, node: ScalarNode): string {
+  const { event } = node;
+  return event.fast ? source.slice(event.valueStart, event.valueEnd) : getScalarValue(source, event);
+}
+
+/** True for a quoted scalar (single or double). */
+export function isQuoted(node: ScalarNode): boolean {
+  return node.event.style === SCALAR_STYLE.SINGLE_QUOTED || node.event.style === SCALAR_STYLE.DOUBLE_QUOTED;
+}
+
+/** Follows aliases to the node they stand for. */
+export function deref(node: TreeNode | undefined): ScalarNode | MapNode | SeqNode | undefined {
+  let current = node;
+  for (let hops = 0; current?.kind === 'alias' && hops < 1000; hops++) current = current.target;
+  return current?.kind === 'alias' ? undefined : current;
+}
+
+/** Looks a key up in a mapping (following aliases on the way). */
+export function getEntry(node: TreeNode | undefined, name: string): TreeNode | undefined {
+  const map = deref(node);
+  if (map?.kind !== 'map') return undefined;
+  for (const entry of map.entries) if (entry.name === name) return entry.value;
+  return undefined;
+}
+
+/** Reads a string-valued key of a mapping, or undefined. */
+export function getString(source: string, node: TreeNode | undefined, name: string): string | undefined {
+  const value = deref(getEntry(node, name));
+  return value?.kind === 'scalar' ? scalarValue(source, value) : undefined;
+}
+
+/** Builds trees from the flat event stream with an explicit stack. */
+class TreeBuilder {
+  readonly #source: string;
+  readonly #events: Event[];
+  #anchors = new Map<string, AnchorableNode>();
+  #hasAliases = false;
+
+  constructor(source: string, events: Event[]) {
+    this.#source = source;
+    this.#events = events;
+  }
+
+  build(): YamlDocument[] {
+    const documents: YamlDocument[] = [];
+    const stack: CollectionNode[] = [];
+    const pendingKeys: Array<TreeNode | undefined> = [];
+    let root: TreeNode | undefined;
+    let inDocument = false;
+
+    const attach = (node: TreeNode): void => {
+      const parent = stack[stack.length - 1];
+      if (parent === undefined) {
+        root = node;
+      } else if (parent.kind === 'seq') {
+        parent.items.push(node);
+      } else {
+        const key = pendingKeys[pendingKeys.length - 1];
+        if (key === undefined) {
+          pendingKeys[pendingKeys.length - 1] = node;
+        } else {
+          const keyNode = deref(key);
+          const name = keyNode?.kind === 'scalar' ? scalarValue(this.#source, keyNode) : undefined;
+          parent.entries.push({ key, name, value: node });
+          pendingKeys[pendingKeys.length - 1] = undefined;
+        }
+      }
+    };
+
+    for (const event of this.#events) {
+      const parent = stack[stack.length - 1];
+      switch (event.type) {
+        case EVENT_ID.DOCUMENT:
+          inDocument = true;
+          root = undefined;
+          this.#anchors = new Map();
+          this.#hasAliases = false;
+          break;
+        case EVENT_ID.MAPPING:
+        case EVENT_ID.SEQUENCE: {
+          const common = {
+            start: event.start,
+            flow: event.style === COLLECTION_STYLE.FLOW,
+            parent,
+            anchor: this.#anchorName(event.anchorStart, event.anchorEnd),
+            aliases: [],
+          };
+          const node: CollectionNode =
+            event.type === EVENT_ID.MAPPING
+              ? { kind: 'map', ...common, entries: [] }
+              : { kind: 'seq', ...common, items: [] };
+          this.#register(node);
+          attach(node);
+          stack.push(node);
+          pendingKeys.push(undefined);
+          break;
+        }
+        case EVENT_ID.SCALAR: {
+          const anchor = this.#anchorName(event.anchorStart, event.anchorEnd);
+          const node: ScalarNode = { kind: 'scalar', event, parent, anchor, aliases: [] };
+          this.#register(node);
+          attach(node);
+          break;
+        }
+        case EVENT_ID.ALIAS: {
+          this.#hasAliases = true;
+          const name = this.#source.slice(event.anchorStart, event.anchorEnd);
+          const target = this.#anchors.get(name);
+          const node: AliasNode = { kind: 'alias', start: event.anchorStart - 1, end: event.anchorEnd, parent, target };
+          target?.aliases.push(node);
+          attach(node);
+          break;
+        }
+        case EVENT_ID.POP:
+          if (stack.length > 0) {
+            stack.pop();
+            pendingKeys.pop();
+          } else if (inDocument) {
+            documents.push({ source: this.#source, root, hasAliases: this.#hasAliases });
+            inDocument = false;
+          }
+          break;
+      }
+    }
+    return documents;
+  }
+
+  #anchorName(start: number, end: number): string | undefined {
+    return start < 0 ? undefined : this.#source.slice(start, end);
+  }
+
+  #register(node: AnchorableNode): void {
+    if (node.anchor !== undefined) this.#anchors.set(node.anchor, node);
+  }
+}

@@ -1,0 +1,193 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { load } from 'js-yaml';
+import { processResourceList, type ProcessOutcome } from '../../src/krm/index.js';
+import { fakeDigest, TableSource } from '../support/fake-source.js';
+
+const KNOWN = [
+  'docker.io/library/nginx:1.27',
+  'docker.io/library/busybox:1.36',
+  'docker.io/library/redis:latest',
+  'ghcr.io/acme/app:v1',
+  'localhost:5000/team/tool:2',
+];
+const pin = (key: string): string => `@${fakeDigest(key)}`;
+const NGINX = pin('docker.io/library/nginx:1.27');
+const BUSYBOX = pin('docker.io/library/busybox:1.36');
+
+async function run(input: string, env: NodeJS.ProcessEnv = {}, source = new TableSource(KNOWN)): Promise<ProcessOutcome> {
+  return processResourceList(input, { env, createSource: () => source });
+}
+
+/** The output minus the results the function appended, which must come last. */
+function withoutResults(output: string, marker = '\nresults:\n'): string {
+  const at = output.lastIndexOf(marker);
+  assert.notEqual(at, -1, `no results block in:\n${output}`);
+  return output.slice(0, at + marker.indexOf('results'));
+}
+
+const list = (items: string): string => `apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n${items}`;
+
+describe('processResourceList keeps every byte but the image scalars', () => {
+  const cases: ReadonlyArray<readonly [string, string, string]> = [
+    [
+      'comments, key order and odd scalars',
+      list(`# leading comment
+- apiVersion: apps/v1 # trailing
+  kind: Deployment
+  metadata: {name: web, annotations: {mode: "0755", date: 2024-01-02, flag: on, ok: yes}}
+  spec:
+    replicas: 0x10
+    template:
+      spec:
+        containers:
+        - name: a   # the main one
+          image: nginx:1.27    # pinned by digester
+          args: ["--long-line-${'x'.repeat(300)}"]
+`),
+      `image: nginx:1.27${NGINX}    # pinned by digester`,
+    ],
+    ['single-quoted', list(`- kind: Pod\n  metadata: {name: p}\n  spec:\n    containers:\n    - image: 'nginx:1.27'\n`), `image: 'nginx:1.27${NGINX}'`],
+    ['double-quoted', list(`- kind: Pod\n  metadata: {name: p}\n  spec:\n    containers:\n    - image: "nginx:1.27"\n`), `image: "nginx:1.27${NGINX}"`],
+    ['flow mapping', list(`- kind: Pod\n  metadata: {name: p}\n  spec: {containers: [{name: a, image: nginx:1.27}]}\n`), `image: nginx:1.27${NGINX}}`],
+    ['block scalar with strip chomping', list(`- kind: Pod\n  metadata: {name: p}\n  spec:\n    containers:\n    - image: |-\n        nginx:1.27\n`), `nginx:1.27${NGINX}\n`],
+    ['CRLF line endings', list(`- kind: Pod\r\n  metadata: {name: p}\r\n  spec:\r\n    containers:\r\n    - image: nginx:1.27\r\n`).replace(/(?<!\r)\n/g, '\r\n'), `image: nginx:1.27${NGINX}\r\n`],
+    ['explicit !!str tag', list(`- kind: Pod\n  metadata: {name: p}\n  spec:\n    containers:\n    - image: !!str nginx:1.27\n`), `image: !!str nginx:1.27${NGINX}`],
+  ];
+  for (const [name, input, expectedLine] of cases) {
+    it(name, async () => {
+      const outcome = await run(input);
+      assert.equal(outcome.exitCode, 0, JSON.stringify(outcome.results));
+      assert.equal(outcome.edits, 1);
+      const newline = input.includes('\r\n') ? '\r\n' : '\n';
+      const body = withoutResults(outcome.output, `${newline}results:${newline}`);
+      assert.ok(body.includes(expectedLine), `expected ${JSON.stringify(expectedLine)} in:\n${body}`);
+      assert.equal(body.replace(NGINX, ''), input.endsWith(newline) ? input : input + newline);
+      const again = await run(outcome.output);
+      assert.equal(again.edits, 0, 'a second run changes nothing');
+    });
+  }
+
+  it('JSON input stays JSON', async () => {
+    const input = JSON.stringify({
+      apiVersion: 'config.kubernetes.io/v1',
+      kind: 'ResourceList',
+      items: [{ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' }, spec: { containers: [{ image: 'nginx:1.27' }] } }],
+    }, null, 2);
+    const outcome = await run(input);
+    const parsed = JSON.parse(outcome.output) as { items: Array<{ spec: { containers: Array<{ image: string }> } }>; results: unknown[] };
+    assert.equal(parsed.items[0]?.spec.containers[0]?.image, `nginx:1.27${NGINX}`);
+    assert.equal(parsed.results.length, 1);
+  });
+
+  it('resources sharing apiVersion/kind/name all survive, in order', async () => {
+    const pod = (image: string): string => `- apiVersion: v1\n  kind: Pod\n  metadata: {name: same}\n  spec:\n    containers:\n    - image: ${image}\n`;
+    const input = list(pod('nginx:1.27') + pod('busybox:1.36') + pod('nginx:1.27'));
+    const outcome = await run(input);
+    assert.equal(withoutResults(outcome.output), list(pod(`nginx:1.27${NGINX}`) + pod(`busybox:1.36${BUSYBOX}`) + pod(`nginx:1.27${NGINX}`)));
+  });
+
+  it('appends to results already present, leaving them as written', async () => {
+    const input = `${list(`- kind: Pod\n  metadata: {name: p}\n  spec:\n    containers:\n    - image: nginx:1.27\n`)}results:\n  - message: "from an earlier function" # keep me\n    severity: info\nfunctionConfig: null\n`;
+    const outcome = await run(input);
+    assert.ok(outcome.output.includes('  - message: "from an earlier function" # keep me\n    severity: info\n  - message: resolved 1 image(s)'), outcome.output);
+    assert.ok(outcome.output.endsWith('functionConfig: null\n'));
+  });
+});
+
+describe('processResourceList finds every image field', () => {
+  it('covers pods, templates, cron jobs, pod templates, every container list and image volumes, for any kind', async () => {
+    const spec = (indent: string): string =>
+      [
+        'containers: [{name: c, image: nginx:1.27}]',
+        'initContainers: [{name: i, image: busybox:1.36}]',
+        'ephemeralContainers: [{name: e, image: redis}]',
+        'volumes: [{name: v, image: {reference: ghcr.io/acme/app:v1}}, {name: w, emptyDir: {}}]',
+      ].map((line) => `${indent}${line}\n`).join('');
+    const input = list(
+      `- {apiVersion: v1, kind: Pod, metadata: {name: pod}}\n`.replace('}}', '}, spec: {}}') +
+        `- apiVersion: v1\n  kind: Pod\n  metadata: {name: pod2}\n  spec:\n${spec('    ')}` +
+        `- apiVersion: apps/v1\n  kind: Deployment\n  metadata: {name: d, namespace: ns}\n  spec:\n    template:\n      spec:\n${spec('        ')}` +
+        `- apiVersion: batch/v1\n  kind: CronJob\n  metadata: {name: cj}\n  spec:\n    jobTemplate:\n      spec:\n        template:\n          spec:\n${spec('            ')}` +
+        `- apiVersion: v1\n  kind: PodTemplate\n  metadata: {name: pt}\n  template:\n    spec:\n${spec('      ')}` +
+        `- apiVersion: argoproj.io/v1alpha1\n  kind: Rollout\n  metadata: {name: r}\n  spec:\n    template:\n      spec:\n${spec('        ')}`,
+    );
+    const source = new TableSource(KNOWN);
+    const outcome = await run(input, {}, source);
+    assert.equal(outcome.exitCode, 0, JSON.stringify(outcome.results));
+    assert.equal(outcome.edits, 20);
+    assert.equal(source.requests.length, 4, 'each unique image is resolved once');
+    assert.equal(outcome.results.at(-1)?.message, 'resolved 20 image(s) (4 unique), skipped 0, failed 0');
+    const parsed = load(outcome.output) as { items: unknown[] };
+    assert.equal(JSON.stringify(parsed).match(/@sha256:/g)?.length, 20);
+  });
+
+  it('leaves local-config resources and pinned or skipped images alone', async () => {
+    const digest = `sha256:${'a'.repeat(64)}`;
+    const input = list(
+      `- apiVersion: kpt.dev/v1\n  kind: Kptfile\n  metadata:\n    name: pkg\n    annotations: {config.kubernetes.io/local-config: "true"}\n  spec: {containers: [{image: nginx:1.27}]}\n` +
+        `- kind: Pod\n  metadata: {name: p}\n  spec:\n    containers:\n    - image: nginx@${digest}\n    - image: localhost:5000/team/tool:2\n    - image: gcr.io/internal/x:1\n`,
+    );
+    const outcome = await run(input, { SKIP_PREFIXES: 'gcr.io/internal/:localhost:5000/' });
+    assert.equal(outcome.edits, 0);
+    assert.equal(outcome.exitCode, 0);
+    assert.equal(outcome.results.at(-1)?.message, 'resolved 0 image(s) (0 unique), skipped 3 (1 already pinned, 2 by skip prefix), failed 0');
+  });
+});
+
+describe('processResourceList reports failures as results and keeps going', () => {
+  it('names the resource, field, file and cause; every other image is still pinned', async () => {
+    const input = list(
+      `- apiVersion: apps/v1\n  kind: Deployment\n  metadata:\n    name: web\n    namespace: prod\n    annotations:\n      internal.config.kubernetes.io/path: deploy/web.yaml\n      internal.config.kubernetes.io/index: '1'\n  spec:\n    template:\n      spec:\n        containers:\n        - image: nginx:1.27\n        - image: nginx:9.99\n        - image: Nginx:1\n        - image: 42\n        - image:\n`,
+    );
+    const outcome = await run(input);
+    assert.equal(outcome.exitCode, 1);
+    assert.ok(outcome.output.includes(`- image: nginx:1.27${NGINX}\n        - image: nginx:9.99\n`));
+    const errors = outcome.results.filter((result) => result.severity === 'error');
+    assert.deepEqual(errors.map((result) => result.field?.path), [1, 2, 3, 4].map((i) => `spec.template.spec.containers[${i}].image`));
+    assert.deepEqual(errors[0]?.resourceRef, { apiVersion: 'apps/v1', kind: 'Deployment', name: 'web', namespace: 'prod' });
+    assert.deepEqual(errors[0]?.file, { path: 'deploy/web.yaml', index: 1 });
+    assert.match(errors[0]?.message ?? '', /^could not resolve `nginx:9.99` \(docker.io\/library\/nginx\): MANIFEST_UNKNOWN/);
+    assert.match(errors[1]?.message ?? '', /must be lowercase/);
+    assert.match(errors[2]?.message ?? '', /image must be a string, got a number/);
+    assert.match(errors[3]?.message ?? '', /image must be a string, got null/);
+    assert.equal(outcome.results.at(-1)?.message, 'resolved 1 image(s) (1 unique), skipped 0, failed 4');
+  });
+
+  it('refuses an image anchor that a non-image field shares, and pins anchors only images use', async () => {
+    const input = list(
+      `- kind: Pod\n  metadata:\n    name: p\n    labels: {img: &shared nginx:1.27}\n  spec:\n    containers:\n    - image: *shared\n` +
+        `- kind: Pod\n  metadata: {name: q}\n  spec:\n    containers:\n    - image: &img busybox:1.36\n    - image: *img\n`,
+    );
+    const outcome = await run(input);
+    assert.equal(outcome.exitCode, 1);
+    assert.ok(outcome.output.includes(`labels: {img: &shared nginx:1.27}`));
+    assert.ok(outcome.output.includes(`- image: &img busybox:1.36${BUSYBOX}\n    - image: *img\n`));
+    assert.match(outcome.results[0]?.message ?? '', /shared with a field that is not an image/);
+  });
+
+  it('reports a bad functionConfig as an error result naming the field', async () => {
+    const input = `${list('- kind: Pod\n  metadata: {name: p}\n  spec: {containers: [{image: nginx:1.27}]}\n')}functionConfig:\n  apiVersion: fn.digester.dev/v1alpha1\n  kind: Digester\n  skipPrefix: [x]\n  concurrency: lots\n`;
+    const outcome = await run(input);
+    assert.equal(outcome.exitCode, 1);
+    assert.equal(outcome.edits, 0);
+    assert.match(outcome.results[0]?.message ?? '', /functionConfig: unknown field "skipPrefix"/);
+    assert.match(outcome.results[0]?.message ?? '', /functionConfig\.concurrency: /);
+  });
+
+  it('rejects input that is not a ResourceList', async () => {
+    for (const [input, message] of [
+      ['', /empty input/],
+      ['a: [\n', /malformed YAML at line 2, column 1/],
+      ['kind: List\napiVersion: v1\n', /expected kind ResourceList, got "List"/],
+      ['apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems: {}\n', /items must be a list/],
+      ['a: 1\n---\nb: 2\n', /found 2 YAML documents/],
+    ] as const) {
+      await assert.rejects(run(input), (error: Error) => {
+        assert.equal((error as { code?: string }).code, 'ERR_INPUT');
+        assert.match(error.message, message);
+        return true;
+      });
+    }
+  });
+});
