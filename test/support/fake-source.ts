@@ -33,3 +33,16 @@ export class TableSource implements DigestSource {
     return fakeDigest(key);
   }
 }
+
+/** A digest source that knows every image except those tagged `does-not-exist`. */
+export class EverythingSource implements DigestSource {
+  async resolveDigest(target: ManifestTarget): Promise<string> {
+    const key = `${target.registry}/${target.repository}:${target.reference}`;
+    if (target.reference === 'does-not-exist') {
+      throw Object.assign(new Error(`MANIFEST_UNKNOWN: manifest unknown (HEAD 404 from ${target.registry})`), {
+        code: 'ERR_MANIFEST_UNKNOWN',
+      });
+    }
+    return fakeDigest(key);
+  }
+}
