@@ -1,0 +1,31 @@
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+/** The built function's entry point, as kpt and kustomize run it. */
+export const DIGESTER_BIN = fileURLToPath(new URL('../../fn/main.js', import.meta.url));
+
+/** What one run of the function printed and returned. */
+export interface DigesterRun {
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly code: number | null;
+}
+
+/** Runs the built function as a process, feeding `input` on stdin. */
+export function runDigester(input: string, env: NodeJS.ProcessEnv = {}, args: readonly string[] = []): Promise<DigesterRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [DIGESTER_BIN, ...args], {
+      env: { PATH: process.env['PATH'], HOME: process.env['HOME'], ...env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    const stdout: Buffer[] = [];
+    const stderr: Buffer[] = [];
+    child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
+    child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
+    child.on('error', reject);
+    child.on('close', (code) =>
+      resolve({ stdout: Buffer.concat(stdout).toString('utf8'), stderr: Buffer.concat(stderr).toString('utf8'), code }),
+    );
+    child.stdin.end(input);
+  });
+}
