@@ -1,0 +1,164 @@
+import { z } from 'zod';
+import {
+  AUTHORIZATION_BASIC,
+  DEFAULT_TOKEN_TTL_SECONDS,
+  GRANT_TYPE_REFRESH_TOKEN,
+  HEADER_AUTHORIZATION,
+  HEADER_CONTENT_TYPE,
+  MAX_SMALL_BODY_BYTES,
+  MEDIA_TYPE_FORM,
+  OAUTH_CLIENT_ID,
+  TOKEN_EXPIRY_MARGIN_SECONDS,
+} from './constants.js';
+import type { Credentials } from './docker-config.js';
+import { RegistryError, responseError } from './errors.js';
+import type { Transport } from './transport.js';
+
+/** A token request: where to ask, for what, and with which credentials (undefined: anonymous). */
+export interface TokenRequest {
+  readonly realm: URL;
+  readonly service?: string | undefined;
+  /** Several scopes may share one token (docker token spec: `scope` may repeat). */
+  readonly scopes: readonly string[];
+  readonly credentials?: Credentials | undefined;
+}
+
+/** A bearer token and when to stop using it (epoch ms, margin already subtracted). */
+export interface Token {
+  readonly value: string;
+  readonly expiresAt: number;
+}
+
+/** Token endpoint response (docker token spec `token.md` "Token Response Fields"; OAuth2 uses access_token). */
+export const TokenResponse = z.object({
+  token: z.string().optional(),
+  access_token: z.string().optional(),
+  expires_in: z.number().optional(),
+});
+/** Parsed token response. */
+export type TokenResponse = z.infer<typeof TokenResponse>;
+
+/** `Authorization: Basic …` for a username and password (RFC 7617 §2). */
+export function basicAuthorization(username: string, password: string): string {
+  return `${AUTHORIZATION_BASIC} ${Buffer.from(`${username}:${password}`, 'utf8').toString('base64')}`;
+}
+
+/**
+ * Fetches a token from the realm. With a password (or anonymously) this is the docker token GET
+ * (`token.md`, "Requesting a Token"); with an identity token it is the OAuth2 refresh-token POST
+ * (`oauth.md`), since an identity token is a refresh token and must not be sent as a password.
+ */
+export async function fetchToken(transport: Transport, request: TokenRequest, now: () => number = Date.now): Promise<Token> {
+  const { realm, service, scopes, credentials } = request;
+  const started = now();
+  let response;
+  if (credentials?.kind === 'identity-token') {
+    const form = new URLSearchParams({
+      grant_type: GRANT_TYPE_REFRESH_TOKEN,
+      refresh_token: credentials.token,
+      client_id: OAUTH_CLIENT_ID,
+    });
+    if (service !== undefined) form.set('service', service);
+    if (scopes.length > 0) form.set('scope', scopes.join(' '));
+    response = await transport.request('POST', realm, { headers: { [HEADER_CONTENT_TYPE]: MEDIA_TYPE_FORM }, body: form.toString() });
+  } else {
+    const url = new URL(realm);
+    if (service !== undefined) url.searchParams.set('service', service);
+    for (const scope of scopes) url.searchParams.append('scope', scope);
+    const headers: Record<string, string> =
+      credentials === undefined ? {} : { [HEADER_AUTHORIZATION]: basicAuthorization(credentials.username, credentials.password) };
+    response = await transport.request('GET', url, { headers });
+  }
+  const { data, complete } = await response.read(MAX_SMALL_BODY_BYTES);
+  if (response.status !== 200) {
+    throw responseError({ method: response.method, status: response.status, host: response.host, body: data, token: true });
+  }
+  const where = `(${response.method} ${response.status} from ${response.host})`;
+  if (!complete) throw new RegistryError('ERR_REGISTRY_RESPONSE', `token response larger than ${MAX_SMALL_BODY_BYTES} bytes ${where}`);
+  const parsed = parseTokenResponse(data);
+  const value = parsed?.token || parsed?.access_token;
+  if (parsed === undefined || !value) {
+    throw new RegistryError('ERR_REGISTRY_RESPONSE', `token response has no token or access_token ${where}`);
+  }
+  // token.md: a missing expires_in means 60 s, and clients should assume at least 60 s.
+  const ttl = Math.max(parsed.expires_in ?? DEFAULT_TOKEN_TTL_SECONDS, DEFAULT_TOKEN_TTL_SECONDS);
+  return { value, expiresAt: started + (ttl - TOKEN_EXPIRY_MARGIN_SECONDS) * 1000 };
+}
+
+function parseTokenResponse(data: Buffer): TokenResponse | undefined {
+  try {
+    const result = TokenResponse.safeParse(JSON.parse(data.toString('utf8')));
+    return result.success ? result.data : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+interface CacheEntry {
+  readonly promise: Promise<Token>;
+  token?: Token;
+}
+
+/** A token handed out by the cache; `reused` says it was fetched by an earlier call and may have gone stale. */
+export interface CachedToken {
+  readonly value: string;
+  readonly reused: boolean;
+}
+
+/**
+ * Tokens keyed by (partition, realm, service, sorted scopes), kept until they expire. Concurrent
+ * callers share one in-flight fetch, so N concurrent resolves of one repository cost one token
+ * request. The partition separates credentials (the client uses the registry), so two registries
+ * sharing a realm never share a token obtained with the other's password.
+ */
+export class TokenCache {
+  readonly #entries = new Map<string, CacheEntry>();
+  readonly #fetch: (request: TokenRequest) => Promise<Token>;
+  readonly #now: () => number;
+
+  constructor(fetch: (request: TokenRequest) => Promise<Token>, now: () => number = Date.now) {
+    this.#fetch = fetch;
+    this.#now = now;
+  }
+
+  /** Returns a valid token for the request, fetching one when none is cached or in flight. */
+  async get(partition: string, request: TokenRequest): Promise<CachedToken> {
+    const key = cacheKey(partition, request);
+    const existing = this.#entries.get(key);
+    if (existing !== undefined && (existing.token === undefined || existing.token.expiresAt > this.#now())) {
+      const token = await existing.promise;
+      if (token.expiresAt > this.#now()) return { value: token.value, reused: true };
+    }
+    const entry = this.#start(key, request);
+    return { value: (await entry.promise).value, reused: false };
+  }
+
+  /** Forgets `value` if it is still the cached token for the request (a registry rejected it). */
+  invalidate(partition: string, request: TokenRequest, value: string): void {
+    const key = cacheKey(partition, request);
+    if (this.#entries.get(key)?.token?.value === value) this.#entries.delete(key);
+  }
+
+  #start(key: string, request: TokenRequest): CacheEntry {
+    const current = this.#entries.get(key);
+    // Another caller may have started a refresh while this one waited: share it.
+    if (current !== undefined && current.token === undefined) return current;
+    const promise = this.#fetch(request);
+    const entry: CacheEntry = { promise };
+    this.#entries.set(key, entry);
+    promise.then(
+      (token) => {
+        entry.token = token;
+      },
+      () => {
+        // A failed fetch is not cached: the next resolve asks again.
+        if (this.#entries.get(key) === entry) this.#entries.delete(key);
+      },
+    );
+    return entry;
+  }
+}
+
+function cacheKey(partition: string, request: TokenRequest): string {
+  return JSON.stringify([partition, request.realm.href, request.service ?? null, [...request.scopes].sort()]);
+}
