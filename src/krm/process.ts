@@ -39,7 +39,14 @@ export async function processResourceList(input: string, options: ProcessOptions
     if (!(error instanceof ConfigError || error instanceof AliasBudgetError)) throw error;
     return finish(list, [], [{ message: error.message, severity: 'error' }]);
   }
-  const source = options.createSource(settings);
+  let source: DigestSource;
+  try {
+    source = options.createSource(settings);
+  } catch (error) {
+    // The registry client validates endpoints when it is built: a typo there is a config error.
+    const reason = error instanceof Error ? error.message : String(error);
+    return finish(list, [], [{ message: `invalid functionConfig.registries: ${reason}`, severity: 'error' }]);
+  }
   try {
     return await pinImages(list, settings, source, options.log);
   } finally {
