@@ -11,12 +11,17 @@ export const DIGESTER_KIND = 'Digester';
 
 const DEFAULT_CONCURRENCY = 16;
 const DEFAULT_TIMEOUT_MS = 30_000;
+const DEFAULT_DEADLINE_MS = 300_000;
 
 /** One registry's routing: where requests for `host` go, and whether plain http/unverified TLS is allowed. */
 export const RegistryConfig = z.strictObject({
   host: z.string().min(1),
   endpoint: z.url({ protocol: /^https?$/ }).optional(),
+  /** Mirrors, tried in order; a failing one falls through to the next. */
+  endpoints: z.array(z.url({ protocol: /^https?$/ })).min(1).optional(),
   insecure: z.boolean().optional(),
+  /** PEM file of extra CAs trusted for this registry. */
+  caFile: z.string().min(1).optional(),
 });
 export type RegistryConfig = z.infer<typeof RegistryConfig>;
 
@@ -32,6 +37,7 @@ export const DigesterConfig = z.strictObject({
   registries: z.array(RegistryConfig).optional(),
   concurrency: z.number().int().min(1).max(256).optional(),
   timeout: Duration.optional(),
+  deadline: Duration.optional(),
 });
 export type DigesterConfig = z.infer<typeof DigesterConfig>;
 
@@ -45,6 +51,7 @@ export const ConfigMapConfig = z.strictObject({
       'skip-prefixes': z.string().optional(),
       concurrency: z.string().regex(/^\d+$/, 'expected a whole number').optional(),
       timeout: z.string().optional(),
+      deadline: z.string().optional(),
       'insecure-registries': z.string().optional(),
     })
     .optional(),
@@ -56,7 +63,10 @@ export interface Settings {
   readonly skipPrefixes: readonly string[];
   readonly registries: readonly RegistryConfig[];
   readonly concurrency: number;
+  /** Per-request timeout. */
   readonly timeoutMs: number;
+  /** The whole run's deadline. */
+  readonly deadlineMs: number;
   readonly debug: boolean;
 }
 
@@ -77,6 +87,7 @@ export function loadSettings(functionConfig: unknown, env: NodeJS.ProcessEnv): S
     registries: [],
     concurrency: DEFAULT_CONCURRENCY,
     timeoutMs: DEFAULT_TIMEOUT_MS,
+    deadlineMs: DEFAULT_DEADLINE_MS,
     debug: isTruthy(env['DEBUG']),
   };
   if (functionConfig === undefined || functionConfig === null) return base;
@@ -91,6 +102,7 @@ export function loadSettings(functionConfig: unknown, env: NodeJS.ProcessEnv): S
       registries: insecure.map((host) => ({ host, insecure: true })),
       concurrency: data.concurrency === undefined ? base.concurrency : checkConcurrency(Number(data.concurrency)),
       timeoutMs: data.timeout === undefined ? base.timeoutMs : parseDuration(data.timeout, 'data.timeout'),
+      deadlineMs: data.deadline === undefined ? base.deadlineMs : parseDuration(data.deadline, 'data.deadline'),
     };
   }
   if (kind === DIGESTER_KIND) {
@@ -101,6 +113,7 @@ export function loadSettings(functionConfig: unknown, env: NodeJS.ProcessEnv): S
       registries: config.registries ?? [],
       concurrency: config.concurrency ?? base.concurrency,
       timeoutMs: config.timeout === undefined ? base.timeoutMs : parseDuration(config.timeout, 'timeout'),
+      deadlineMs: config.deadline === undefined ? base.deadlineMs : parseDuration(config.deadline, 'deadline'),
     };
   }
   throw new ConfigError(

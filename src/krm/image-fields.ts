@@ -11,6 +11,12 @@ const POD_SPEC_PATHS: readonly (readonly string[])[] = [
 
 const CONTAINER_LISTS = ['containers', 'initContainers', 'ephemeralContainers'] as const;
 
+/** A pod spec inside a resource, with its dotted path. */
+export interface PodSpec {
+  readonly path: string;
+  readonly node: TreeNode;
+}
+
 /** An `image` field of a container, or the `reference` of an image volume. */
 export interface ImageField {
   /** The dotted path inside the resource, e.g. `spec.template.spec.containers[1].image`. */
@@ -19,30 +25,38 @@ export interface ImageField {
   readonly node: TreeNode;
 }
 
-/** Lists every image field of one resource, in document order. */
-export function findImageFields(resource: TreeNode): ImageField[] {
-  const fields: ImageField[] = [];
+/** Lists the pod specs of one resource: mappings at a known pod spec path. */
+export function findPodSpecs(resource: TreeNode): PodSpec[] {
+  const specs: PodSpec[] = [];
   for (const specPath of POD_SPEC_PATHS) {
     let spec: TreeNode | undefined = resource;
     for (const key of specPath) spec = getEntry(spec, key);
-    if (deref(spec)?.kind !== 'map') continue;
-    const prefix = specPath.join('.');
+    if (spec !== undefined && deref(spec)?.kind === 'map') specs.push({ path: specPath.join('.'), node: spec });
+  }
+  return specs;
+}
+
+/** Lists every image field of one resource, in document order. */
+export function findImageFields(resource: TreeNode): ImageField[] {
+  const fields: ImageField[] = [];
+  for (const spec of findPodSpecs(resource)) {
     for (const list of CONTAINER_LISTS) {
-      eachItem(getEntry(spec, list), (container, index) => {
+      eachItem(getEntry(spec.node, list), (container, index) => {
         const image = getEntry(container, 'image');
-        if (image !== undefined) fields.push({ path: `${prefix}.${list}[${index}].image`, node: image });
+        if (image !== undefined) fields.push({ path: `${spec.path}.${list}[${index}].image`, node: image });
       });
     }
     // Image volumes (KEP-4639, beta in 1.33, GA in 1.36): volumes[].image.reference.
-    eachItem(getEntry(spec, 'volumes'), (volume, index) => {
+    eachItem(getEntry(spec.node, 'volumes'), (volume, index) => {
       const reference = getEntry(getEntry(volume, 'image'), 'reference');
-      if (reference !== undefined) fields.push({ path: `${prefix}.volumes[${index}].image.reference`, node: reference });
+      if (reference !== undefined) fields.push({ path: `${spec.path}.volumes[${index}].image.reference`, node: reference });
     });
   }
   return fields;
 }
 
-function eachItem(list: TreeNode | undefined, visit: (item: TreeNode, index: number) => void): void {
+/** Calls `visit` for each item of a sequence (following aliases). */
+export function eachItem(list: TreeNode | undefined, visit: (item: TreeNode, index: number) => void): void {
   const seq = deref(list);
   if (seq?.kind !== 'seq') return;
   seq.items.forEach(visit);

@@ -1,5 +1,6 @@
 import { ConfigError, loadSettings, type Settings } from '../config.js';
 import { planImage, resolveAll, type DigestSource, type ResolveTask } from '../resolve/index.js';
+import { collectPullSecrets } from './pull-secrets.js';
 import { readResourceList, type ResourceList } from './resource-list.js';
 import { exitCodeFor, fieldError, summaryResult, type Result, type Tally } from './results.js';
 import { appendResultsEdit } from './results-text.js';
@@ -11,8 +12,12 @@ import { AliasBudgetError, toPlainValue } from './yaml-value.js';
 /** What the processor needs from its surroundings. */
 export interface ProcessOptions {
   readonly env: NodeJS.ProcessEnv;
-  /** Builds the digest source once the settings are known (the registry client in production). */
-  readonly createSource: (settings: Settings) => DigestSource;
+  /**
+   * Builds the digest source once the settings are known (the registry client
+   * in production). `pullSecrets` are docker config documents from the list's
+   * imagePullSecrets Secrets.
+   */
+  readonly createSource: (settings: Settings, credentials: { readonly pullSecrets: readonly string[] }) => DigestSource;
   readonly log?: (message: string) => void;
 }
 
@@ -39,16 +44,17 @@ export async function processResourceList(input: string, options: ProcessOptions
     if (!(error instanceof ConfigError || error instanceof AliasBudgetError)) throw error;
     return finish(list, [], [{ message: error.message, severity: 'error' }]);
   }
+  const pullSecrets = collectPullSecrets(list);
   let source: DigestSource;
   try {
-    source = options.createSource(settings);
+    source = options.createSource(settings, { pullSecrets: pullSecrets.documents });
   } catch (error) {
     // The registry client validates endpoints when it is built: a typo there is a config error.
     const reason = error instanceof Error ? error.message : String(error);
     return finish(list, [], [{ message: `invalid functionConfig.registries: ${reason}`, severity: 'error' }]);
   }
   try {
-    return await pinImages(list, settings, source, options.log);
+    return await pinImages(list, settings, source, pullSecrets.problems, options.log);
   } finally {
     await source.close?.();
   }
@@ -58,6 +64,7 @@ async function pinImages(
   list: ResourceList,
   settings: Settings,
   source: DigestSource,
+  secretProblems: readonly Result[],
   log: ((message: string) => void) | undefined,
 ): Promise<ProcessOutcome> {
   const occurrences = scanImages(list);
@@ -83,7 +90,10 @@ async function pinImages(
   });
 
   log?.(`resolving ${tasks.size} unique image(s), ${settings.concurrency} at a time`);
-  const resolutions = await resolveAll([...tasks.values()], source, settings.concurrency);
+  const resolutions = await resolveAll([...tasks.values()], source, {
+    concurrency: settings.concurrency,
+    deadlineMs: settings.deadlineMs,
+  });
   const edits = new Map<ScalarNode, Edit>();
   const pinnedKeys = new Set<string>();
   occurrences.forEach((occurrence, position) => {
@@ -104,7 +114,7 @@ async function pinImages(
   const results = errors.filter((result): result is Result => result !== undefined);
   tally.failed = results.length;
   tally.unique = pinnedKeys.size;
-  return finish(list, [...edits.values()], [...results, summaryResult(tally)]);
+  return finish(list, [...edits.values()], [...secretProblems, ...results, summaryResult(tally)]);
 }
 
 function finish(list: ResourceList, edits: readonly Edit[], results: readonly Result[]): ProcessOutcome {

@@ -1,5 +1,6 @@
 import {
   deref,
+  expandedSize,
   getEntry,
   getString,
   parseYamlDocuments,
@@ -16,6 +17,8 @@ const API_VERSIONS = ['config.kubernetes.io/v1', 'config.kubernetes.io/v1alpha1'
 const PATH_ANNOTATIONS = ['internal.config.kubernetes.io/path', 'config.kubernetes.io/path'];
 const INDEX_ANNOTATIONS = ['internal.config.kubernetes.io/index', 'config.kubernetes.io/index'];
 const LOCAL_CONFIG = 'config.kubernetes.io/local-config';
+/** How many nodes aliases may add when expanded; real packages stay far below it. */
+const MAX_ALIAS_EXPANSION = 1_000_000;
 
 /** Input that cannot be read as a ResourceList at all; nothing is written to stdout for it. */
 export class UnusableInputError extends Error {
@@ -73,6 +76,11 @@ export function readResourceList(source: string, options: { maxDepth?: number } 
     );
   }
   const document = nonEmpty[0] as YamlDocument;
+  if (document.hasAliases && expandedSize(document.root) > document.nodeCount + MAX_ALIAS_EXPANSION) {
+    throw new UnusableInputError(
+      `YAML aliases expand to more than ${MAX_ALIAS_EXPANSION} extra nodes (a "billion laughs" document?); refusing the input`,
+    );
+  }
   const root = deref(document.root);
   if (root?.kind !== 'map') throw new UnusableInputError('expected a ResourceList mapping at the top level');
   const kind = getString(source, root, 'kind');

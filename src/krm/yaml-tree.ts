@@ -67,6 +67,8 @@ export interface YamlDocument {
   readonly source: string;
   readonly root: TreeNode | undefined;
   readonly hasAliases: boolean;
+  /** Nodes written in the text (aliases count once). */
+  readonly nodeCount: number;
 }
 
 /** A YAML syntax error with a 1-based position. */
@@ -137,6 +139,7 @@ class TreeBuilder {
   readonly #events: Event[];
   #anchors = new Map<string, AnchorableNode>();
   #hasAliases = false;
+  #nodeCount = 0;
 
   constructor(source: string, events: Event[]) {
     this.#source = source;
@@ -151,6 +154,7 @@ class TreeBuilder {
     let inDocument = false;
 
     const attach = (node: TreeNode): void => {
+      this.#nodeCount++;
       const parent = stack[stack.length - 1];
       if (parent === undefined) {
         root = node;
@@ -177,6 +181,7 @@ class TreeBuilder {
           root = undefined;
           this.#anchors = new Map();
           this.#hasAliases = false;
+          this.#nodeCount = 0;
           break;
         case EVENT_ID.MAPPING:
         case EVENT_ID.SEQUENCE: {
@@ -218,7 +223,7 @@ class TreeBuilder {
             stack.pop();
             pendingKeys.pop();
           } else if (inDocument) {
-            documents.push({ source: this.#source, root, hasAliases: this.#hasAliases });
+            documents.push({ source: this.#source, root, hasAliases: this.#hasAliases, nodeCount: this.#nodeCount });
             inDocument = false;
           }
           break;
@@ -234,4 +239,29 @@ class TreeBuilder {
   #register(node: AnchorableNode): void {
     if (node.anchor !== undefined) this.#anchors.set(node.anchor, node);
   }
+}
+
+/**
+ * The number of nodes the document holds once every alias is expanded, as
+ * kpt, kustomize and kubectl will expand it; Infinity for a recursive alias.
+ * Memoized, so a "billion laughs" document is measured without expanding it.
+ */
+export function expandedSize(root: TreeNode | undefined): number {
+  const memo = new Map<TreeNode, number>();
+  const inProgress = new Set<TreeNode>();
+  const size = (node: TreeNode | undefined): number => {
+    if (node === undefined) return 1;
+    if (node.kind === 'alias') return size(node.target);
+    const known = memo.get(node);
+    if (known !== undefined) return known;
+    if (inProgress.has(node)) return Number.POSITIVE_INFINITY;
+    inProgress.add(node);
+    let total = 1;
+    if (node.kind === 'map') for (const entry of node.entries) total += size(entry.key) + size(entry.value);
+    if (node.kind === 'seq') for (const item of node.items) total += size(item);
+    inProgress.delete(node);
+    memo.set(node, total);
+    return total;
+  };
+  return size(root);
 }

@@ -3,7 +3,9 @@ import { RegistryClient, type ManifestTarget, type RegistryClientOptions } from 
 
 /** Anything that can turn a manifest target into a digest: the registry client, or a test double. */
 export interface DigestSource {
-  resolveDigest(target: ManifestTarget): Promise<string>;
+  resolveDigest(target: ManifestTarget, options?: { signal?: AbortSignal }): Promise<string>;
+  /** A hint of every target about to be resolved, so a registry can be asked for all scopes at once. */
+  expect?(targets: readonly ManifestTarget[]): void;
   close?(): Promise<void>;
 }
 
@@ -23,6 +25,15 @@ export class ResolveError extends Error {
   }
 }
 
+/** The run's deadline ran out before this reference was resolved. */
+export class DeadlineError extends Error {
+  readonly code = 'ERR_TIMEOUT';
+  constructor(deadlineMs: number) {
+    super(`timed out after ${formatSeconds(deadlineMs)}`);
+    this.name = 'DeadlineError';
+  }
+}
+
 /** One unique reference to resolve, with the spelling it was first seen under. */
 export interface ResolveTask {
   readonly key: string;
@@ -30,34 +41,84 @@ export interface ResolveTask {
   readonly reference: ImageReference;
 }
 
-/** Resolves every task once, at most `concurrency` at a time, never rejecting. */
+/** How to run the resolutions. */
+export interface ResolveOptions {
+  readonly concurrency: number;
+  /** The whole run's deadline; references still unresolved then fail with "timed out after Ns". */
+  readonly deadlineMs?: number;
+}
+
+/**
+ * Resolves every task once, at most `concurrency` at a time, never rejecting.
+ * Results already in hand when the deadline passes are kept.
+ */
 export async function resolveAll(
   tasks: readonly ResolveTask[],
   source: DigestSource,
-  concurrency: number,
+  options: ResolveOptions,
 ): Promise<Map<string, Resolution>> {
   const results = new Map<string, Resolution>();
+  const targets = tasks.map(toTarget);
+  source.expect?.(targets);
+  const deadlineMs = options.deadlineMs ?? 0;
+  // A ref'd timer, unlike AbortSignal.timeout: the process must wait for the
+  // deadline even when a stalled request holds no socket open.
+  const controller = options.deadlineMs === undefined ? undefined : new AbortController();
+  const timer = controller === undefined ? undefined : setTimeout(() => controller.abort(new DeadlineError(deadlineMs)), deadlineMs);
+  const deadline = controller?.signal;
+  // One promise for the whole run, so each task races it without adding a listener of its own.
+  const expired = deadline === undefined ? undefined : rejectOnAbort(deadline, deadlineMs);
+  expired?.catch(() => undefined);
   let next = 0;
   const worker = async (): Promise<void> => {
-    for (let task = tasks[next++]; task !== undefined; task = tasks[next++]) {
-      results.set(task.key, await resolveOne(task, source));
+    for (let index = next++; index < tasks.length; index = next++) {
+      const task = tasks[index] as ResolveTask;
+      const target = targets[index] as ManifestTarget;
+      results.set(task.key, await resolveOne(task, target, source, deadline, expired, deadlineMs));
     }
   };
-  await Promise.all(Array.from({ length: Math.min(concurrency, tasks.length) }, worker));
+  try {
+    await Promise.all(Array.from({ length: Math.min(options.concurrency, tasks.length) }, worker));
+  } finally {
+    clearTimeout(timer);
+  }
   return results;
 }
 
-async function resolveOne(task: ResolveTask, source: DigestSource): Promise<Resolution> {
-  const target: ManifestTarget = {
-    registry: task.reference.registry,
-    repository: task.reference.repository,
-    reference: manifestReference(task.reference),
-  };
+function toTarget(task: ResolveTask): ManifestTarget {
+  return { registry: task.reference.registry, repository: task.reference.repository, reference: manifestReference(task.reference) };
+}
+
+async function resolveOne(
+  task: ResolveTask,
+  target: ManifestTarget,
+  source: DigestSource,
+  deadline: AbortSignal | undefined,
+  expired: Promise<never> | undefined,
+  deadlineMs: number,
+): Promise<Resolution> {
+  const fail = (cause: unknown): Resolution => ({ ok: false, error: new ResolveError(task.image, task.reference, cause) });
+  if (deadline?.aborted) return fail(new DeadlineError(deadlineMs));
   try {
-    return { ok: true, digest: await source.resolveDigest(target) };
+    const pending = source.resolveDigest(target, deadline === undefined ? {} : { signal: deadline });
+    pending.catch(() => undefined); // a request that loses the race may still fail later
+    // The race guarantees the deadline even against a source that ignores the signal.
+    const digest = expired === undefined ? await pending : await Promise.race([pending, expired]);
+    return { ok: true, digest };
   } catch (error) {
-    return { ok: false, error: new ResolveError(task.image, task.reference, error) };
+    return fail(deadline?.aborted ? new DeadlineError(deadlineMs) : error);
   }
+}
+
+function rejectOnAbort(signal: AbortSignal, deadlineMs: number): Promise<never> {
+  return new Promise((_, reject) => {
+    signal.addEventListener('abort', () => reject(new DeadlineError(deadlineMs)), { once: true });
+  });
+}
+
+function formatSeconds(ms: number): string {
+  const seconds = ms / 1000;
+  return `${Number.isInteger(seconds) ? seconds : seconds.toFixed(1)}s`;
 }
 
 /** Builds the registry-backed digest source the function uses by default. */

@@ -191,3 +191,53 @@ describe('processResourceList reports failures as results and keeps going', () =
     }
   });
 });
+
+describe('processResourceList reads imagePullSecrets from the package', () => {
+  const config = JSON.stringify({ auths: { 'registry.example.com': { auth: Buffer.from('u:s3cret-pass').toString('base64') } } });
+  const secret = (name: string, data: string): string =>
+    `- apiVersion: v1\n  kind: Secret\n  metadata: {name: ${name}, namespace: prod}\n  type: kubernetes.io/dockerconfigjson\n  data:\n    .dockerconfigjson: ${data}\n`;
+  const pod = `- apiVersion: v1\n  kind: Pod\n  metadata: {name: p, namespace: prod}\n  spec:\n    imagePullSecrets: [{name: regcred}, {name: broken}]\n    containers: [{image: nginx:1.27}]\n`;
+
+  it('hands the referenced Secrets to the registry client and reports unreadable ones without their data', async () => {
+    const input = list(pod + secret('regcred', Buffer.from(config).toString('base64')) + secret('broken', 'not*base64') + secret('unused', 'e30='));
+    let seen: readonly string[] = [];
+    const outcome = await processResourceList(input, {
+      env: {},
+      createSource: (_settings, credentials) => {
+        seen = credentials.pullSecrets;
+        return new TableSource(KNOWN);
+      },
+    });
+    assert.deepEqual(seen, [config]);
+    assert.equal(outcome.exitCode, 1);
+    assert.equal(outcome.results[0]?.message, 'imagePullSecret prod/broken: data[.dockerconfigjson] is not valid base64; its credentials are not used');
+    assert.ok(!outcome.results.some((result) => result.message.includes('not*base64')));
+    assert.equal(outcome.edits, 1, 'images are still pinned');
+  });
+});
+
+describe('processResourceList refuses abusive YAML', () => {
+  it('rejects a billion-laughs document without expanding it', async () => {
+    const levels = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]'];
+    for (let i = 1; i < 10; i++) {
+      const previous = String.fromCharCode(96 + i);
+      const name = String.fromCharCode(97 + i);
+      levels.push(`${name}: &${name} [${Array(9).fill(`*${previous}`).join(',')}]`);
+    }
+    const input = `apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems: []\nfunctionConfig:\n  apiVersion: v1\n  kind: ConfigMap\n  metadata: {name: x}\n  lol:\n${levels.map((line) => `    ${line}`).join('\n')}\n`;
+    await assert.rejects(run(input), /aliases expand to more than 1000000 extra nodes/);
+  });
+
+  it('rejects a recursive alias', async () => {
+    await assert.rejects(run(`${list('- &pod {kind: Pod, metadata: {name: p}, spec: {x: *pod}}\n')}`), /aliases expand/);
+  });
+
+  it('rejects nesting deeper than the limit with a position', async () => {
+    const input = `apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems: []\ndeep: ${'['.repeat(200)}${']'.repeat(200)}\n`;
+    await assert.rejects(run(input), (error: Error) => {
+      assert.equal((error as { code?: string }).code, 'ERR_INPUT');
+      assert.match(error.message, /malformed YAML at line 4, column \d+: .*(depth|nest)/i);
+      return true;
+    });
+  });
+});

@@ -1,0 +1,95 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { parseReference } from '../../src/reference/index.js';
+import type { ManifestTarget } from '../../src/registry/client.js';
+import { planImage, resolveAll, type DigestSource, type ResolveTask } from '../../src/resolve/index.js';
+
+const task = (image: string): ResolveTask => ({ key: image, image, reference: parseReference(image) });
+
+/** Answers `fast:*` tags at once and never answers `stall:*` ones unless aborted. */
+class StallingSource implements DigestSource {
+  readonly expected: ManifestTarget[] = [];
+  inFlight = 0;
+  maxInFlight = 0;
+  aborted = 0;
+
+  expect(targets: readonly ManifestTarget[]): void {
+    this.expected.push(...targets);
+  }
+
+  async resolveDigest(target: ManifestTarget, options: { signal?: AbortSignal } = {}): Promise<string> {
+    this.inFlight++;
+    this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
+    try {
+      if (target.reference.startsWith('fast')) {
+        await new Promise((resolve) => setImmediate(resolve));
+        return `sha256:${'a'.repeat(64)}`;
+      }
+      return await new Promise<string>((_, reject) => {
+        options.signal?.addEventListener('abort', () => {
+          this.aborted++;
+          reject(new Error('aborted'));
+        });
+      });
+    } finally {
+      this.inFlight--;
+    }
+  }
+}
+
+describe('resolveAll', () => {
+  it('announces every target first, and stays within the concurrency limit', async () => {
+    const source = new StallingSource();
+    const tasks = Array.from({ length: 20 }, (_, i) => task(`repo${i}:fast`));
+    const results = await resolveAll(tasks, source, { concurrency: 3 });
+    assert.equal(source.expected.length, 20);
+    assert.equal(source.maxInFlight, 3);
+    assert.equal([...results.values()].filter((result) => result.ok).length, 20);
+  });
+
+  it('keeps what resolved before the deadline and times out the rest', async () => {
+    const source = new StallingSource();
+    const tasks = [task('a:fast'), task('b:stall'), task('c:stall'), task('d:fast')];
+    const results = await resolveAll(tasks, source, { concurrency: 2, deadlineMs: 200 });
+    assert.equal(results.get('a:fast')?.ok, true);
+    const timedOut = ['b:stall', 'c:stall'].map((key) => results.get(key));
+    for (const result of timedOut) {
+      assert.equal(result?.ok, false);
+      if (result?.ok === false) assert.match(result.error.message, /^could not resolve `[bc]:stall` \(docker\.io\/library\/[bc]\): timed out after 0\.2s$/);
+    }
+    assert.equal(source.aborted, 2, 'in-flight requests are told to stop');
+  });
+
+  it('wraps a registry failure with the image and the normalized name', async () => {
+    const failing: DigestSource = {
+      resolveDigest: () => Promise.reject(Object.assign(new Error('MANIFEST_UNKNOWN: manifest unknown (HEAD 404 from x)'), { code: 'ERR_MANIFEST_UNKNOWN' })),
+    };
+    const result = (await resolveAll([task('nginx:9')], failing, { concurrency: 1 })).get('nginx:9');
+    assert.equal(result?.ok, false);
+    if (result?.ok === false) {
+      assert.equal(result.error.message, 'could not resolve `nginx:9` (docker.io/library/nginx): MANIFEST_UNKNOWN: manifest unknown (HEAD 404 from x)');
+      assert.equal(result.error.code, 'ERR_MANIFEST_UNKNOWN');
+    }
+  });
+});
+
+describe('planImage', () => {
+  const digest = `sha256:${'b'.repeat(64)}`;
+  const cases: ReadonlyArray<readonly [string, readonly string[], string]> = [
+    ['nginx', [], 'resolve docker.io/library/nginx:latest'],
+    ['docker.io/library/nginx:1.27', [], 'resolve docker.io/library/nginx:1.27'],
+    ['nginx:1.27', [], 'resolve docker.io/library/nginx:1.27'],
+    [`nginx:1.27@${digest}`, [], 'keep-pinned'],
+    [`nginx@${digest}`, [], 'keep-pinned'],
+    ['gcr.io/internal/app:1', ['gcr.io/internal/'], 'skip'],
+    ['nginx:1.27', ['docker.io/'], 'skip'],
+    ['nginx:1.27', ['ngin'], 'skip'],
+    ['Nginx', [], 'invalid'],
+  ];
+  for (const [image, prefixes, expected] of cases) {
+    it(`${image} with [${prefixes.join(', ')}] → ${expected}`, () => {
+      const plan = planImage(image, prefixes);
+      assert.equal(plan.action === 'resolve' ? `resolve ${plan.key}` : plan.action, expected);
+    });
+  }
+});
