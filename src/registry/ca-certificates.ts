@@ -5,16 +5,22 @@ import { RegistryError } from './errors.js';
 
 /**
  * Builds the trusted CA list when `SSL_CERT_FILE` and/or `SSL_CERT_DIR` are set (the OpenSSL/Go
- * convention for private registries); undefined when neither is, so Node's defaults apply.
+ * convention for private registries) or a registry names its own `caFile`s; undefined when none is,
+ * so Node's defaults apply.
  *
  * Passing `ca` to TLS replaces Node's defaults, which would also drop `NODE_EXTRA_CA_CERTS`, so the
  * list is Node's bundled roots + NODE_EXTRA_CA_CERTS + the named files. SSL_CERT_DIR may list several
- * directories (`:`-separated, like OpenSSL); every `*.pem` and `*.crt` file in them is read.
+ * directories (`:`-separated, like OpenSSL); every `*.pem` and `*.crt` file in them is read. A
+ * registry's caFiles add to all of these (as docker's certs.d/<host>/ca.crt adds to the system pool).
  */
-export async function loadCaCertificates(env: NodeJS.ProcessEnv, log: (message: string) => void): Promise<string[] | undefined> {
+export async function loadCaCertificates(
+  env: NodeJS.ProcessEnv,
+  log: (message: string) => void,
+  caFiles: readonly string[] = [],
+): Promise<string[] | undefined> {
   const file = env['SSL_CERT_FILE'] || undefined;
   const dirs = (env['SSL_CERT_DIR'] ?? '').split(delimiter).filter((d) => d !== '');
-  if (file === undefined && dirs.length === 0) return undefined;
+  if (file === undefined && dirs.length === 0 && caFiles.length === 0) return undefined;
 
   const certificates = [...rootCertificates];
   const extra = env['NODE_EXTRA_CA_CERTS'];
@@ -38,6 +44,7 @@ export async function loadCaCertificates(env: NodeJS.ProcessEnv, log: (message: 
       certificates.push(await readCertificateFile('SSL_CERT_DIR', join(dir, name)));
     }
   }
+  for (const caFile of caFiles) certificates.push(await readCertificateFile('caFile', caFile));
   return certificates;
 }
 

@@ -1,8 +1,12 @@
-import { DEFAULT_TIMEOUT_MS } from './constants.js';
-import { loadDockerConfig, lookupCredentials, type Credentials, type LoadedDockerConfig } from './docker-config.js';
-import { canonicalRegistry, parseEndpointUrl, resolveEndpoint, type Endpoint, type RegistryMapping } from './endpoint.js';
-import { resolveManifestDigest } from './manifests.js';
+import { abortError } from './abort.js';
+import { ACTION_PULL, DEFAULT_TIMEOUT_MS, SCOPE_REPOSITORY } from './constants.js';
+import { CredentialStore } from './credential-store.js';
+import type { Credentials } from './docker-config.js';
+import { canonicalRegistry, resolveEndpoints, validateMapping, type Endpoint, type RegistryMapping } from './endpoint.js';
+import { isRepository, resolveManifestDigest } from './manifests.js';
+import { tryEndpoints } from './mirrors.js';
 import { ping, type PingResult } from './ping.js';
+import { retryPolicy, type RetryPolicy } from './retry.js';
 import { RegistrySession } from './session.js';
 import { fetchToken, TokenCache } from './token.js';
 import { defaultUserAgent, Transport } from './transport.js';
@@ -11,11 +15,18 @@ export type { RegistryMapping } from './endpoint.js';
 
 /** Options of a RegistryClient; every field is optional. */
 export interface RegistryClientOptions {
-  /** host → endpoint URL (mirrors, air-gapped registries) and the insecure flag. */
+  /** host → endpoints (mirrors, air-gapped registries), the insecure flag and extra CAs. */
   readonly registries?: readonly RegistryMapping[];
   /** Deadline per request in ms, default 30000. */
   readonly timeoutMs?: number;
-  /** Default process.env: DOCKER_CONFIG, HOME, SSL_CERT_FILE, SSL_CERT_DIR, NODE_EXTRA_CA_CERTS, proxies, helper PATH. */
+  /** Retries of temporary failures: default 4 attempts in all, backoff base 500 ms, waits capped at 10000 ms. */
+  readonly retry?: Partial<RetryPolicy>;
+  /**
+   * `.dockerconfigjson` (`{"auths": {…}}`) or legacy `.dockercfg` documents, e.g. from a workload's
+   * imagePullSecrets; for the hosts they name they win over the docker config.
+   */
+  readonly pullSecrets?: readonly string[];
+  /** Default process.env: DOCKER_CONFIG, HOME, REGISTRY_AUTH_FILE, XDG_RUNTIME_DIR, SSL_CERT_FILE, SSL_CERT_DIR, NODE_EXTRA_CA_CERTS, proxies, helper PATH. */
   readonly env?: NodeJS.ProcessEnv;
   /** Debug log sink; default stderr when env.DEBUG=1. Never receives credentials or tokens. */
   readonly log?: (message: string) => void;
@@ -30,70 +41,113 @@ export interface ManifestTarget {
   readonly reference: string;
 }
 
+/** Per-call options of {@link RegistryClient.resolveDigest}. */
+export interface ResolveDigestOptions {
+  /**
+   * Ends the resolve at once when aborted: its requests and backoff waits stop, and it rejects with
+   * ERR_TIMEOUT (`timed out after Ns` for `AbortSignal.timeout`, or the reason's own message when it
+   * has one) or ERR_ABORTED for any other reason.
+   */
+  readonly signal?: AbortSignal;
+}
+
 /**
  * OCI distribution client that resolves tags to manifest digests.
  *
  * The layers, bottom up (as in go-containerregistry's transport package):
- *   Transport        pooled connections, proxies, CAs, deadline, User-Agent, debug log
+ *   Transport        retries ∘ redirects ∘ one exchange: pooled connections, proxies, per-host CAs, timeout, User-Agent, log
  *   ping             scheme choice (HTTPS, HTTP fallback for loopback/insecure) and the challenge, once per endpoint
- *   credentials      docker config and credential helpers, looked up only when challenged
- *   TokenCache       bearer tokens per registry, realm, service and scope, single-flight
+ *   CredentialStore  pull secrets, docker config (+ helpers), containers auth file; looked up only when challenged
+ *   TokenCache       bearer tokens per registry, realm, service and scope, single-flight, batched by expect()
  *   RegistrySession  Basic or Bearer authorization and the one retry after a 401
- *   manifests        HEAD with the full Accept list, GET-and-hash fallback
+ *   manifests        HEAD with the full Accept list, GET-and-hash fallback, digest and schema checks
+ *   mirrors          a registry's endpoints in order, falling through on failure
  */
 export class RegistryClient {
   readonly #mappings: readonly RegistryMapping[];
-  readonly #env: NodeJS.ProcessEnv;
-  readonly #timeoutMs: number;
   readonly #log: (message: string) => void;
   readonly #transport: Transport;
   readonly #tokens: TokenCache;
+  readonly #credentials: CredentialStore;
   readonly #pings = new Map<string, Promise<PingResult>>();
-  readonly #sessions = new Map<string, RegistrySession>();
-  #dockerConfig: Promise<LoadedDockerConfig | undefined> | undefined;
+  readonly #sessions = new Map<string, readonly RegistrySession[]>();
+  // Canonical registry → scopes announced by expect(), in the order announced.
+  readonly #expected = new Map<string, Set<string>>();
 
   constructor(options: RegistryClientOptions = {}) {
     this.#mappings = options.registries ?? [];
-    // Validate mappings now: a typo in an endpoint is a configuration error, not a per-image one.
-    for (const mapping of this.#mappings) if (mapping.endpoint !== undefined) parseEndpointUrl(mapping.endpoint);
-    this.#env = options.env ?? process.env;
-    this.#timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-    this.#log = options.log ?? (this.#env['DEBUG'] === '1' ? (message) => process.stderr.write(`${message}\n`) : () => undefined);
-    this.#transport = new Transport({
-      env: this.#env,
-      timeoutMs: this.#timeoutMs,
-      log: this.#log,
-      userAgent: options.userAgent ?? defaultUserAgent(),
-    });
+    // Validate now: a typo in an endpoint or a retry option is a configuration error, not a per-image one.
+    for (const mapping of this.#mappings) validateMapping(mapping);
+    const retry = retryPolicy(options.retry);
+    const env = options.env ?? process.env;
+    const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.#log = options.log ?? (env['DEBUG'] === '1' ? (message) => process.stderr.write(`${message}\n`) : () => undefined);
+    this.#transport = new Transport({ env, timeoutMs, log: this.#log, userAgent: options.userAgent ?? defaultUserAgent(), retry });
     this.#tokens = new TokenCache((request) => fetchToken(this.#transport, request));
+    this.#credentials = new CredentialStore({ env, timeoutMs, pullSecrets: options.pullSecrets });
+  }
+
+  /**
+   * A hint, before resolving: every target that is about to be resolved. The first token request of
+   * each registry then asks for all its repositories at once (up to 50 scopes per request), so a run
+   * costs one token round trip per registry rather than one per repository.
+   */
+  expect(targets: readonly ManifestTarget[]): void {
+    for (const { registry, repository } of targets) {
+      if (!isRepository(repository)) continue;
+      const key = canonicalRegistry(registry);
+      let scopes = this.#expected.get(key);
+      if (scopes === undefined) this.#expected.set(key, (scopes = new Set()));
+      scopes.add(`${SCOPE_REPOSITORY}:${repository}:${ACTION_PULL}`);
+    }
   }
 
   /** Resolves target to the digest of the manifest the registry serves for it ("sha256:…"). */
-  async resolveDigest(target: ManifestTarget): Promise<string> {
-    return resolveManifestDigest(this.#session(target.registry), target.repository, target.reference);
+  async resolveDigest(target: ManifestTarget, options: ResolveDigestOptions = {}): Promise<string> {
+    const { signal } = options;
+    const started = Date.now();
+    if (signal?.aborted) throw abortError(signal, started);
+    try {
+      const attempts = this.#sessionsFor(target.registry).map((session) => ({
+        host: session.endpoint.host,
+        run: () => resolveManifestDigest(session, target.repository, target.reference, { signal }),
+      }));
+      return await tryEndpoints(attempts, this.#log);
+    } catch (error) {
+      // Whatever the abort interrupted, the answer is the abort.
+      if (signal?.aborted) throw abortError(signal, started);
+      throw error;
+    }
   }
 
-  /** Closes pooled connections; the client must not be used afterwards. */
+  /** Aborts requests in flight and closes pooled connections; the client must not be used afterwards. */
   async close(): Promise<void> {
     await this.#transport.close();
   }
 
-  #session(registry: string): RegistrySession {
+  #sessionsFor(registry: string): readonly RegistrySession[] {
     const key = canonicalRegistry(registry);
-    let session = this.#sessions.get(key);
-    if (session === undefined) {
-      const endpoint = resolveEndpoint(registry, this.#mappings);
-      session = new RegistrySession({
-        transport: this.#transport,
-        endpoint,
-        tokens: this.#tokens,
-        ping: () => this.#ping(endpoint),
-        credentials: singleFlight(() => this.#credentials(endpoint)),
-        log: this.#log,
-      });
-      this.#sessions.set(key, session);
+    let sessions = this.#sessions.get(key);
+    if (sessions === undefined) {
+      sessions = resolveEndpoints(registry, this.#mappings).map((endpoint) => this.#createSession(key, endpoint));
+      this.#sessions.set(key, sessions);
     }
-    return session;
+    return sessions;
+  }
+
+  #createSession(key: string, endpoint: Endpoint): RegistrySession {
+    if (endpoint.caFile !== undefined || endpoint.skipTlsVerify === true) {
+      this.#transport.trust(endpoint.host, { caFile: endpoint.caFile, skipVerify: endpoint.skipTlsVerify });
+    }
+    return new RegistrySession({
+      transport: this.#transport,
+      endpoint,
+      tokens: this.#tokens,
+      ping: () => this.#ping(endpoint),
+      credentials: singleFlight(() => this.#lookupCredentials(endpoint)),
+      log: this.#log,
+      expectedScopes: () => this.#expected.get(key) ?? [],
+    });
   }
 
   /** One ping per endpoint, shared by concurrent resolves; a failed ping is forgotten so a later resolve retries. */
@@ -108,15 +162,11 @@ export class RegistryClient {
     return pending;
   }
 
-  async #credentials(endpoint: Endpoint): Promise<Credentials | undefined> {
-    this.#dockerConfig ??= loadDockerConfig(this.#env);
-    const credentials = await lookupCredentials(await this.#dockerConfig, [endpoint.host, endpoint.registry], {
-      env: this.#env,
-      timeoutMs: this.#timeoutMs,
-    });
-    // Say which kind was used, never the values.
-    this.#log(`${endpoint.host}: ${credentials === undefined ? 'anonymous' : `${credentials.kind} credentials`}`);
-    return credentials;
+  async #lookupCredentials(endpoint: Endpoint): Promise<Credentials | undefined> {
+    const found = await this.#credentials.lookup([endpoint.host, endpoint.registry]);
+    // Say which kind was used and where from, never the values.
+    this.#log(`${endpoint.host}: ${found === undefined ? 'anonymous' : `${found.credentials.kind} credentials from ${found.source}`}`);
+    return found?.credentials;
   }
 }
 

@@ -12,6 +12,12 @@ export const MEDIA_TYPE_OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+js
 export const MEDIA_TYPE_DOCKER_MANIFEST_LIST = 'application/vnd.docker.distribution.manifest.list.v2+json';
 /** Docker image manifest, schema 2. */
 export const MEDIA_TYPE_DOCKER_MANIFEST = 'application/vnd.docker.distribution.manifest.v2+json';
+/** Docker schema 1, signed (distribution `manifest/schema1`); deprecated, its digest covers the signature. */
+export const MEDIA_TYPE_DOCKER_SCHEMA1_SIGNED = 'application/vnd.docker.distribution.manifest.v1+prettyjws';
+/** Docker schema 1, unsigned. */
+export const MEDIA_TYPE_DOCKER_SCHEMA1 = 'application/vnd.docker.distribution.manifest.v1+json';
+/** Schema 1 types: registries convert to them on the fly, so their digest is not the image users pull. */
+export const SCHEMA1_MEDIA_TYPES: readonly string[] = [MEDIA_TYPE_DOCKER_SCHEMA1_SIGNED, MEDIA_TYPE_DOCKER_SCHEMA1];
 
 /**
  * Accept list for manifest requests. All four are needed: distribution answers
@@ -51,6 +57,10 @@ export const HEADER_USER_AGENT = 'user-agent';
 export const HEADER_WWW_AUTHENTICATE = 'www-authenticate';
 /** Digest of the manifest the registry serves, distribution spec "Pulling manifests". */
 export const HEADER_DOCKER_CONTENT_DIGEST = 'docker-content-digest';
+/** Target of a redirect, RFC 9110 §10.2.2; may be relative to the request URL. */
+export const HEADER_LOCATION = 'location';
+/** Seconds or an HTTP-date to wait before retrying a 429 or 503, RFC 9110 §10.2.3. */
+export const HEADER_RETRY_AFTER = 'retry-after';
 
 /** Authentication schemes, compared lowercase (RFC 7235 §2.1: schemes are case-insensitive). */
 export const SCHEME_BEARER = 'bearer';
@@ -80,6 +90,19 @@ export const REGISTRY_CODE_DENIED = 'DENIED';
 export const REGISTRY_CODE_NAME_UNKNOWN = 'NAME_UNKNOWN';
 /** Rate limited. */
 export const REGISTRY_CODE_TOO_MANY_REQUESTS = 'TOOMANYREQUESTS';
+/** The registry is temporarily unavailable (distribution's `errcode.ErrorCodeUnavailable`). */
+export const REGISTRY_CODE_UNAVAILABLE = 'UNAVAILABLE';
+/** Registry error codes that mean "try again later", whatever the status. */
+export const TEMPORARY_REGISTRY_CODES: readonly string[] = [REGISTRY_CODE_TOO_MANY_REQUESTS, REGISTRY_CODE_UNAVAILABLE];
+
+/** Statuses worth retrying: timeouts, rate limits and transient server or gateway failures (as go-containerregistry's retry transport). */
+export const RETRYABLE_STATUSES: readonly number[] = [408, 429, 500, 502, 503, 504];
+/** Statuses that are answers, never retried: the request would get the same answer again. */
+export const FINAL_STATUSES: readonly number[] = [401, 403, 404];
+/** Redirect statuses followed for GET and HEAD, RFC 9110 §15.4. */
+export const REDIRECT_STATUSES: readonly number[] = [301, 302, 303, 307, 308];
+/** Redirects followed per request before giving up (Go's client allows 10; registries use one or two). */
+export const MAX_REDIRECTS = 5;
 
 /** Bearer error values after which a cached token is worth replacing, RFC 6750 §3.1. */
 export const BEARER_RETRY_ERRORS: readonly string[] = ['invalid_token', 'insufficient_scope'];
@@ -92,6 +115,14 @@ export const OAUTH_CLIENT_ID = 'digester';
 
 /** Per-request deadline when the caller gives none. */
 export const DEFAULT_TIMEOUT_MS = 30_000;
+/** Attempts per request, the first included, when the caller gives none. */
+export const DEFAULT_RETRY_ATTEMPTS = 4;
+/** Backoff base: attempt n waits a random time up to base × 2^(n-1) ("full jitter"). */
+export const DEFAULT_RETRY_BASE_DELAY_MS = 500;
+/** Cap on any wait between attempts, Retry-After included. */
+export const DEFAULT_RETRY_MAX_DELAY_MS = 10_000;
+/** Scopes asked for in one token request; more are split, which keeps the realm URL short (under ~4 KiB). */
+export const MAX_SCOPES_PER_TOKEN = 50;
 /** Token lifetime when the server omits `expires_in` (docker token spec, `token.md`). */
 export const DEFAULT_TOKEN_TTL_SECONDS = 60;
 /** Tokens are dropped this long before they expire, so a request never carries a token that dies in flight. */

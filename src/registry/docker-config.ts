@@ -44,38 +44,47 @@ export interface LoadedDockerConfig {
 export async function loadDockerConfig(env: NodeJS.ProcessEnv): Promise<LoadedDockerConfig | undefined> {
   const dir = env['DOCKER_CONFIG'] || (env['HOME'] ? join(env['HOME'], '.docker') : undefined);
   if (dir === undefined) return undefined;
-  const path = join(dir, 'config.json');
+  return loadAuthFile(join(dir, 'config.json'), 'docker config');
+}
+
+/** Reads a file in docker's config.json format; undefined when it does not exist. `label` names it in errors. */
+export async function loadAuthFile(path: string, label: string): Promise<LoadedDockerConfig | undefined> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new RegistryError('ERR_REGISTRY_AUTH', `cannot read docker config ${path}: ${(error as Error).message}`, { cause: error });
+    throw new RegistryError('ERR_REGISTRY_AUTH', `cannot read ${label} ${path}: ${(error as Error).message}`, { cause: error });
   }
-  return { path, config: parseDockerConfig(text, path) };
+  return { path, config: parseDockerConfig(text, path, label) };
 }
 
-/** Parses and validates config.json text; `path` only names the file in errors. */
-export function parseDockerConfig(text: string, path: string): DockerConfig {
+/** Parses and validates config.json text; `path` and `label` only name the document in errors. */
+export function parseDockerConfig(text: string, path: string, label = 'docker config'): DockerConfig {
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch {
     // V8's message quotes the surrounding text, which may be a password, so it is not repeated.
-    throw new RegistryError('ERR_REGISTRY_AUTH', `invalid docker config ${path}: not valid json`);
+    throw new RegistryError('ERR_REGISTRY_AUTH', `invalid ${label} ${path}: not valid json`);
   }
+  return validateDockerConfig(json, `${label} ${path}`);
+}
+
+/**
+ * Validates parsed config.json content. Messages name `where` and the field (`auths["ghcr.io"].auth`),
+ * never a value, since values are secrets.
+ */
+export function validateDockerConfig(json: unknown, where: string): DockerConfig {
   const result = DockerConfig.safeParse(json);
   if (!result.success) {
     const issue = result.error.issues[0];
     const field = issue === undefined ? '' : `${formatPath(issue.path)}: `;
-    throw new RegistryError('ERR_REGISTRY_AUTH', `invalid docker config ${path}: ${field}${issue?.message.toLowerCase() ?? 'invalid'}`);
+    throw new RegistryError('ERR_REGISTRY_AUTH', `invalid ${where}: ${field}${issue?.message.toLowerCase() ?? 'invalid'}`);
   }
   for (const [key, entry] of Object.entries(result.data.auths ?? {})) {
     if (entry.auth && decodeAuth(entry.auth) === undefined) {
-      throw new RegistryError(
-        'ERR_REGISTRY_AUTH',
-        `invalid docker config ${path}: ${formatPath(['auths', key, 'auth'])}: expected base64 of "username:password"`,
-      );
+      throw new RegistryError('ERR_REGISTRY_AUTH', `invalid ${where}: ${formatPath(['auths', key, 'auth'])}: expected base64 of "username:password"`);
     }
   }
   return result.data;

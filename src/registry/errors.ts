@@ -1,25 +1,39 @@
 import { STATUS_CODES } from 'node:http';
 import { z } from 'zod';
 import {
+  FINAL_STATUSES,
   REGISTRY_CODE_DENIED,
   REGISTRY_CODE_MANIFEST_UNKNOWN,
   REGISTRY_CODE_NAME_UNKNOWN,
   REGISTRY_CODE_TOO_MANY_REQUESTS,
   REGISTRY_CODE_UNAUTHORIZED,
+  RETRYABLE_STATUSES,
+  TEMPORARY_REGISTRY_CODES,
 } from './constants.js';
 
-/** Stable error codes callers can switch on. */
+/**
+ * Stable error codes callers can switch on.
+ * - ERR_DIGEST_MISMATCH: the manifest bytes do not hash to the digest asked for or announced.
+ * - ERR_UNSUPPORTED_MANIFEST: the registry serves a schema 1 manifest, whose digest cannot be pinned.
+ * - ERR_TIMEOUT / ERR_ABORTED: the caller's signal ended the resolve (a timeout, or any other abort).
+ */
 export type RegistryErrorCode =
   | 'ERR_REGISTRY_AUTH'
   | 'ERR_MANIFEST_UNKNOWN'
   | 'ERR_REGISTRY_UNAVAILABLE'
-  | 'ERR_REGISTRY_RESPONSE';
+  | 'ERR_REGISTRY_RESPONSE'
+  | 'ERR_DIGEST_MISMATCH'
+  | 'ERR_UNSUPPORTED_MANIFEST'
+  | 'ERR_TIMEOUT'
+  | 'ERR_ABORTED';
 
 /** Optional facts attached to a RegistryError. */
 export interface RegistryErrorOptions {
   readonly status?: number | undefined;
   readonly registryCode?: string | undefined;
   readonly cause?: unknown;
+  /** Overrides the status-based answer of `temporary`; network errors set it from their cause. */
+  readonly temporary?: boolean | undefined;
 }
 
 /** Any failure talking to a registry; the message is one lowercase line without the image (the caller adds it). */
@@ -28,18 +42,25 @@ export class RegistryError extends Error {
   readonly code: RegistryErrorCode;
   readonly status?: number;
   readonly registryCode?: string;
+  readonly #temporary: boolean | undefined;
 
   constructor(code: RegistryErrorCode, message: string, options: RegistryErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     if (options.status !== undefined) this.status = options.status;
     if (options.registryCode !== undefined) this.registryCode = options.registryCode;
+    this.#temporary = options.temporary;
   }
 
-  /** True when retrying later may succeed: network failures, 408, 429 and 5xx (the single retry predicate). */
+  /**
+   * True when retrying later may succeed (the single retry predicate): resets, refusals and timeouts,
+   * 408, 429, 500, 502, 503, 504, and a TOOMANYREQUESTS or UNAVAILABLE error code. Never 401, 403 or 404.
+   */
   get temporary(): boolean {
-    if (this.code !== 'ERR_REGISTRY_UNAVAILABLE') return false;
-    return this.status === undefined || this.status === 408 || this.status === 429 || this.status >= 500;
+    if (this.#temporary !== undefined) return this.#temporary;
+    if (this.code !== 'ERR_REGISTRY_UNAVAILABLE' || this.status === undefined) return false;
+    if (FINAL_STATUSES.includes(this.status)) return false;
+    return RETRYABLE_STATUSES.includes(this.status) || TEMPORARY_REGISTRY_CODES.includes(this.registryCode ?? '');
   }
 }
 
@@ -126,7 +147,8 @@ function classify(status: number, registryCode: string | undefined, manifest: bo
   if (status === 401 || status === 403) return 'ERR_REGISTRY_AUTH';
   if (registryCode === REGISTRY_CODE_MANIFEST_UNKNOWN || registryCode === REGISTRY_CODE_NAME_UNKNOWN) return 'ERR_MANIFEST_UNKNOWN';
   if (status === 404 && manifest) return 'ERR_MANIFEST_UNKNOWN';
-  if (status === 408 || status === 429 || status >= 500) return 'ERR_REGISTRY_UNAVAILABLE';
+  if (RETRYABLE_STATUSES.includes(status) || status >= 500) return 'ERR_REGISTRY_UNAVAILABLE';
+  if (status !== 404 && TEMPORARY_REGISTRY_CODES.includes(registryCode ?? '')) return 'ERR_REGISTRY_UNAVAILABLE';
   return 'ERR_REGISTRY_RESPONSE';
 }
 
@@ -136,14 +158,49 @@ function oneLine(text: string): string {
   return flat.length > 300 ? `${flat.slice(0, 300)}…` : flat;
 }
 
-/** Builds the RegistryError for a request that got no response, naming the cause and the URL. */
+// Errors of a connection attempt that got no response, as opposed to failures before any attempt (an unreadable CA file).
+const networkErrors = new WeakSet<RegistryError>();
+
+/** Builds the RegistryError for a request that got no response, naming the cause and the URL; `temporary` follows the cause. */
 export function networkError(method: string, url: URL, cause: unknown, timeoutMs: number): RegistryError {
-  return new RegistryError('ERR_REGISTRY_UNAVAILABLE', `${describeCause(cause, timeoutMs)} (${method} ${url.origin}${url.pathname})`, {
+  const error = new RegistryError('ERR_REGISTRY_UNAVAILABLE', `${describeCause(cause, timeoutMs)} (${method} ${url.origin}${url.pathname})`, {
     cause,
+    temporary: isTransient(cause),
   });
+  networkErrors.add(error);
+  return error;
+}
+
+/** True for an error built by {@link networkError}: a connection was tried and got no response. */
+export function isNetworkError(error: unknown): boolean {
+  return error instanceof RegistryError && networkErrors.has(error);
 }
 
 const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT', 'ETIMEDOUT']);
+// Connection-level failures a new connection may not hit: resets (also a TLS handshake the peer cut off, which
+// Node reports as ECONNRESET), refusals (a registry restarting), broken pipes, undici's "other side closed",
+// and a DNS server that did not answer (EAI_AGAIN, unlike ENOTFOUND).
+const TRANSIENT_CODES = new Set([
+  ...TIMEOUT_CODES,
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'ECONNABORTED',
+  'EPIPE',
+  'EAI_AGAIN',
+  'UND_ERR_SOCKET',
+  'ERR_SSL_UNEXPECTED_EOF_WHILE_READING',
+]);
+
+/** True when a request that failed this way may succeed if sent again; certificate and protocol errors never do. */
+function isTransient(cause: unknown): boolean {
+  for (let e: unknown = cause, depth = 0; e !== undefined && depth < 5; depth++) {
+    if (e instanceof Error && e.name === 'TimeoutError') return true;
+    if (e instanceof AggregateError && e.errors.length > 0) return e.errors.every((inner: unknown) => isTransient(inner));
+    if (TRANSIENT_CODES.has(errorCode(e) ?? '')) return true;
+    e = e instanceof Error ? e.cause : undefined;
+  }
+  return false;
+}
 
 function describeCause(cause: unknown, timeoutMs: number): string {
   if (cause instanceof Error && (cause.name === 'TimeoutError' || TIMEOUT_CODES.has(errorCode(cause) ?? ''))) {

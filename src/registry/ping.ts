@@ -1,7 +1,7 @@
 import { parseChallenges, selectChallenge, type Challenge } from './challenge.js';
 import { API_ROOT, HEADER_WWW_AUTHENTICATE, MAX_SMALL_BODY_BYTES } from './constants.js';
 import type { Endpoint } from './endpoint.js';
-import { isCertificateError, RegistryError, responseError } from './errors.js';
+import { isCertificateError, isNetworkError, RegistryError, responseError } from './errors.js';
 import type { Transport } from './transport.js';
 
 /** What `GET /v2/` taught about an endpoint: the scheme that works and how it wants to be authenticated. */
@@ -30,8 +30,9 @@ export async function ping(transport: Transport, endpoint: Endpoint): Promise<Pi
       return await pingOrigin(transport, origin);
     } catch (error) {
       if (!(error instanceof RegistryError)) throw error;
-      // A response over HTTPS proves the peer speaks TLS: falling back to HTTP would not help.
-      if (scheme === 'https' && error.status !== undefined) throw error;
+      // A response over HTTPS proves the peer speaks TLS: falling back to HTTP would not help. Nor would
+      // it when no connection was even tried (an unreadable CA file is a configuration error to report).
+      if (scheme === 'https' && (error.status !== undefined || !isNetworkError(error))) throw error;
       if (scheme === 'https') httpsFailure = error;
       lastFailure = error;
     }

@@ -1,18 +1,21 @@
+import { raceAbort } from './abort.js';
 import { parseChallenges, selectChallenge, type Challenge } from './challenge.js';
 import {
   AUTHORIZATION_BEARER,
   BEARER_RETRY_ERRORS,
   HEADER_AUTHORIZATION,
   HEADER_WWW_AUTHENTICATE,
+  MAX_SCOPES_PER_TOKEN,
   SCHEME_BASIC,
   SCHEME_BEARER,
 } from './constants.js';
 import type { Credentials } from './docker-config.js';
 import { canonicalRegistry, type Endpoint } from './endpoint.js';
-import { RegistryError } from './errors.js';
+import type { HttpResponse } from './http-response.js';
 import type { PingResult } from './ping.js';
+import { checkRealm } from './realm.js';
 import { basicAuthorization, type TokenCache, type TokenRequest } from './token.js';
-import type { HttpResponse, RequestInit, Transport } from './transport.js';
+import type { RequestInit, Transport } from './transport.js';
 
 /** What a session needs from the client: shared layers, passed in so sessions hold no global state. */
 export interface SessionOptions {
@@ -24,6 +27,8 @@ export interface SessionOptions {
   /** Credentials for the endpoint; called only when a challenge asks for them. */
   readonly credentials: () => Promise<Credentials | undefined>;
   readonly log: (message: string) => void;
+  /** Scopes the client expects to need for this registry (RegistryClient.expect); the first token asks for them all. */
+  readonly expectedScopes?: () => Iterable<string>;
 }
 
 /** A request to send with authorization for one scope. */
@@ -49,6 +54,8 @@ export class RegistrySession {
   readonly #options: SessionOptions;
   // Tokens are shared only between requests that would use the same credentials.
   readonly #partition: string;
+  // Expected scopes already asked for in a batch: a later token for them is asked for alone.
+  readonly #batched = new Set<string>();
   #challenge: Challenge | undefined;
 
   constructor(options: SessionOptions) {
@@ -61,16 +68,21 @@ export class RegistrySession {
     return this.#options.endpoint;
   }
 
-  /** Sends `method path` with authorization; the caller reads or discards the response. */
+  /**
+   * Sends `method path` with authorization; the caller reads or discards the response. The ping,
+   * credentials and tokens are shared with other requests, so `request.signal` stops this request
+   * waiting for them rather than aborting them.
+   */
   async send(method: string, path: string, request: SessionRequest): Promise<HttpResponse> {
-    const { origin, challenge } = await this.#options.ping();
+    const { signal } = request;
+    const { origin, challenge } = await raceAbort(this.#options.ping(), signal);
     this.#challenge ??= challenge;
     const url = new URL(path, origin);
     for (let attempt = 0; ; attempt++) {
-      const authorization = await this.#authorize(request.scope);
+      const authorization = await this.#authorize(request.scope, signal);
       const headers = { ...request.headers };
       if (authorization.header !== undefined) headers[HEADER_AUTHORIZATION] = authorization.header;
-      const init = request.body === undefined ? { headers } : { headers, body: request.body };
+      const init = { headers, signal, ...(request.body === undefined ? {} : { body: request.body }) };
       const response = await this.#options.transport.request(method, url, init);
       if (response.status !== 401 || attempt > 0) return response;
 
@@ -88,42 +100,41 @@ export class RegistrySession {
     }
   }
 
-  async #authorize(scope: string): Promise<Authorization> {
+  async #authorize(scope: string, signal: AbortSignal | undefined): Promise<Authorization> {
     const challenge = this.#challenge;
     if (challenge === undefined) return {};
     if (challenge.scheme === SCHEME_BASIC) {
-      const credentials = await this.#options.credentials();
+      const credentials = await raceAbort(this.#options.credentials(), signal);
       if (credentials?.kind === 'basic') return { header: basicAuthorization(credentials.username, credentials.password) };
       if (credentials !== undefined) this.#options.log(`${this.endpoint.host}: basic auth cannot use an identity token; going anonymous`);
       return {};
     }
     if (challenge.scheme !== SCHEME_BEARER) return {};
-    const tokenRequest: TokenRequest = {
-      realm: this.#realm(challenge),
-      service: challenge.params['service'],
-      scopes: [scope],
-      credentials: await this.#options.credentials(),
-    };
-    const token = await this.#options.tokens.get(this.#partition, tokenRequest);
+    const realm = checkRealm(challenge, this.endpoint);
+    const credentials = await raceAbort(this.#options.credentials(), signal);
+    const tokenRequest: TokenRequest = { realm, service: challenge.params['service'], scopes: [scope], credentials };
+    // No await between choosing the batch and registering it in the cache: concurrent resolves of the
+    // batch's other repositories must find its fetch in flight.
+    const { tokens } = this.#options;
+    const pending = tokens.get(this.#partition, tokenRequest, tokens.has(this.#partition, tokenRequest) ? [] : this.#takeBatch(scope));
+    const token = await raceAbort(pending, signal);
     const header = `${AUTHORIZATION_BEARER} ${token.value}`;
     return token.reused ? { header, reused: { request: tokenRequest, value: token.value } } : { header };
   }
 
-  /** The token realm, which must be HTTPS unless plain HTTP is allowed for this registry anyway. */
-  #realm(challenge: Challenge): URL {
-    const realm = challenge.params['realm'];
-    const host = this.endpoint.host;
-    let url: URL;
-    try {
-      url = new URL(realm ?? '');
-    } catch {
-      throw new RegistryError('ERR_REGISTRY_AUTH', `bearer challenge from ${host} has no valid realm: ${JSON.stringify(realm ?? '')}`);
+  /**
+   * The expected scopes to ask for along with `scope` in its first token request, at most 50 in all;
+   * none when `scope` was already part of a batch (its refresh asks for it alone).
+   */
+  #takeBatch(scope: string): string[] {
+    if (this.#batched.has(scope) || this.#options.expectedScopes === undefined) return [];
+    const batch = [scope];
+    for (const expected of this.#options.expectedScopes()) {
+      if (batch.length >= MAX_SCOPES_PER_TOKEN) break;
+      if (!this.#batched.has(expected) && expected !== scope) batch.push(expected);
     }
-    if (url.protocol === 'https:' || (url.protocol === 'http:' && this.endpoint.insecure)) return url;
-    // Credentials sent to a plain-HTTP realm would cross the network in clear text.
-    throw new RegistryError(
-      'ERR_REGISTRY_AUTH',
-      `refusing token realm ${url.origin}${url.pathname} from ${host}: only https is allowed for a registry that is not loopback or insecure`,
-    );
+    if (batch.length === 1) return [];
+    for (const s of batch) this.#batched.add(s);
+    return batch;
   }
 }

@@ -96,10 +96,12 @@ function parseTokenResponse(data: Buffer): TokenResponse | undefined {
 
 interface CacheEntry {
   readonly promise: Promise<Token>;
+  /** Fetched for more scopes than the caller's own; on failure each caller falls back to its own scope. */
+  readonly batched: boolean;
   token?: Token;
 }
 
-/** A token handed out by the cache; `reused` says it was fetched by an earlier call and may have gone stale. */
+/** A token handed out by the cache; `reused` says it was fetched by an earlier call or for a batch, and may not do. */
 export interface CachedToken {
   readonly value: string;
   readonly reused: boolean;
@@ -110,6 +112,11 @@ export interface CachedToken {
  * callers share one in-flight fetch, so N concurrent resolves of one repository cost one token
  * request. The partition separates credentials (the client uses the registry), so two registries
  * sharing a realm never share a token obtained with the other's password.
+ *
+ * A caller may name a batch: scopes to ask for in the same request (docker token spec: `scope` may
+ * repeat). The token is then cached under each of them, so resolves of the other repositories find
+ * it in flight or cached. Should the batch fetch fail for good (a server refusing one of the scopes),
+ * each caller asks again for its own scope alone.
  */
 export class TokenCache {
   readonly #entries = new Map<string, CacheEntry>();
@@ -121,16 +128,23 @@ export class TokenCache {
     this.#now = now;
   }
 
-  /** Returns a valid token for the request, fetching one when none is cached or in flight. */
-  async get(partition: string, request: TokenRequest): Promise<CachedToken> {
+  /**
+   * Returns a valid token for the request's scopes, fetching one when none is cached or in flight;
+   * `batch` (each a single scope) is asked for along with them. Entries are registered before this
+   * returns, so a caller that starts a batch and then others that look for its scopes share one fetch.
+   */
+  get(partition: string, request: TokenRequest, batch: readonly string[] = []): Promise<CachedToken> {
     const key = cacheKey(partition, request);
     const existing = this.#entries.get(key);
     if (existing !== undefined && (existing.token === undefined || existing.token.expiresAt > this.#now())) {
-      const token = await existing.promise;
-      if (token.expiresAt > this.#now()) return { value: token.value, reused: true };
+      return this.#reuse(existing, key, partition, request);
     }
-    const entry = this.#start(key, request);
-    return { value: (await entry.promise).value, reused: false };
+    return this.#fresh(this.#start(key, partition, request, batch), key, partition, request);
+  }
+
+  /** True when a valid token for the request is cached or being fetched. */
+  has(partition: string, request: TokenRequest): boolean {
+    return this.#isUsable(cacheKey(partition, request));
   }
 
   /** Forgets `value` if it is still the cached token for the request (a registry rejected it). */
@@ -139,24 +153,59 @@ export class TokenCache {
     if (this.#entries.get(key)?.token?.value === value) this.#entries.delete(key);
   }
 
-  #start(key: string, request: TokenRequest): CacheEntry {
+  async #reuse(entry: CacheEntry, key: string, partition: string, request: TokenRequest): Promise<CachedToken> {
+    const token = await this.#settle(entry, key, partition, request);
+    if (token.expiresAt > this.#now()) return { value: token.value, reused: true };
+    return this.#fresh(this.#start(key, partition, request, []), key, partition, request);
+  }
+
+  async #fresh(entry: CacheEntry, key: string, partition: string, request: TokenRequest): Promise<CachedToken> {
+    // A batch token may lack this scope (a server can grant part of a request): treat it like a reused one,
+    // so a 401 insufficient_scope gets one refresh, which asks for this scope alone.
+    return { value: (await this.#settle(entry, key, partition, request)).value, reused: entry.batched };
+  }
+
+  async #settle(entry: CacheEntry, key: string, partition: string, request: TokenRequest): Promise<Token> {
+    try {
+      return await entry.promise;
+    } catch (error) {
+      if (!entry.batched || (error instanceof RegistryError && error.temporary)) throw error;
+      return this.#start(key, partition, request, []).promise;
+    }
+  }
+
+  #start(key: string, partition: string, request: TokenRequest, batch: readonly string[]): CacheEntry {
     const current = this.#entries.get(key);
     // Another caller may have started a refresh while this one waited: share it.
     if (current !== undefined && current.token === undefined) return current;
-    const promise = this.#fetch(request);
-    const entry: CacheEntry = { promise };
-    this.#entries.set(key, entry);
+    // Batch scopes that already have a token (or a fetch) of their own are not asked for again.
+    const extra = batch.filter((scope) => !request.scopes.includes(scope) && !this.#isUsable(scopeKey(partition, request, scope)));
+    const keys = [key, ...extra.map((scope) => scopeKey(partition, request, scope))];
+    const scopes = [...request.scopes, ...extra];
+    const promise = this.#fetch({ ...request, scopes });
+    const entry: CacheEntry = { promise, batched: scopes.length > request.scopes.length };
+    for (const k of keys) this.#entries.set(k, entry);
     promise.then(
       (token) => {
         entry.token = token;
       },
       () => {
         // A failed fetch is not cached: the next resolve asks again.
-        if (this.#entries.get(key) === entry) this.#entries.delete(key);
+        for (const k of keys) if (this.#entries.get(k) === entry) this.#entries.delete(k);
       },
     );
     return entry;
   }
+
+  /** A token is cached and valid, or being fetched, under `key`. */
+  #isUsable(key: string): boolean {
+    const entry = this.#entries.get(key);
+    return entry !== undefined && (entry.token === undefined || entry.token.expiresAt > this.#now());
+  }
+}
+
+function scopeKey(partition: string, request: TokenRequest, scope: string): string {
+  return cacheKey(partition, { ...request, scopes: [scope] });
 }
 
 function cacheKey(partition: string, request: TokenRequest): string {

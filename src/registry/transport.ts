@@ -1,9 +1,15 @@
 import { readFileSync } from 'node:fs';
 import { Agent, EnvHttpProxyAgent, request, type Dispatcher } from 'undici';
+import { abortError } from './abort.js';
 import { loadCaCertificates } from './ca-certificates.js';
 import { HEADER_USER_AGENT } from './constants.js';
 import { isLoopbackHost } from './endpoint.js';
-import { networkError } from './errors.js';
+import { networkError, RegistryError } from './errors.js';
+import { HttpResponse } from './http-response.js';
+import { followRedirects } from './redirect.js';
+import { DEFAULT_RETRY_POLICY, withRetries, type RetryPolicy } from './retry.js';
+
+export { HttpResponse } from './http-response.js';
 
 /** Settings shared by every request of one client. */
 export interface TransportOptions {
@@ -11,71 +17,134 @@ export interface TransportOptions {
   readonly timeoutMs: number;
   readonly log: (message: string) => void;
   readonly userAgent: string;
+  /** Default: 4 attempts, 0.5 s backoff base, 10 s cap. */
+  readonly retry?: RetryPolicy;
 }
 
-/** Headers and body of one outgoing request. */
+/** Headers, body and cancellation of one outgoing request. */
 export interface RequestInit {
   readonly headers?: Readonly<Record<string, string>>;
   readonly body?: string;
+  /** The caller's deadline: aborting it ends the request, its retries and its backoff waits at once. */
+  readonly signal?: AbortSignal | undefined;
 }
 
+/** What a registry host's TLS connections trust beyond the defaults. */
+export interface HostTrust {
+  /** PEM files of extra CAs for this host. */
+  readonly caFile?: string | undefined;
+  /** An `insecure` registry: https without certificate verification, as docker does for insecure registries. */
+  readonly skipVerify?: boolean | undefined;
+}
+
+interface Dispatchers {
+  readonly proxied: Dispatcher;
+  readonly direct: Dispatcher;
+}
+
+interface TrustProfile {
+  readonly caFiles: readonly string[];
+  readonly skipVerify: boolean;
+}
+
+const DEFAULT_PROFILE: TrustProfile = { caFiles: [], skipVerify: false };
+
 /**
- * The bottom layer: pooled keep-alive connections, proxies from the environment, extra CAs,
- * a per-request deadline, the User-Agent and a debug log line per request. It knows nothing of
- * auth; a failure to get any response becomes an ERR_REGISTRY_UNAVAILABLE RegistryError.
+ * The bottom layers, composed in {@link Transport.request}: retries (outermost) around redirects around
+ * one HTTP exchange. An exchange has pooled keep-alive connections, proxies from the environment, the
+ * CAs trusted for its host, a per-request timeout, the User-Agent and a debug log line. It knows nothing
+ * of auth; a failure to get any response becomes an ERR_REGISTRY_UNAVAILABLE RegistryError.
  */
 export class Transport {
   readonly #options: TransportOptions;
-  #dispatchers: Promise<{ proxied: Dispatcher; direct: Dispatcher }> | undefined;
+  readonly #retry: RetryPolicy;
+  readonly #trust = new Map<string, TrustProfile>();
+  readonly #dispatchers = new Map<string, Promise<Dispatchers>>();
+  // Aborted by close(): shared work (pings, token fetches) has no caller signal, but must not outlive the client.
+  readonly #closing = new AbortController();
 
   constructor(options: TransportOptions) {
     this.#options = options;
+    this.#retry = options.retry ?? DEFAULT_RETRY_POLICY;
   }
 
-  /** Sends one request; the caller must read or discard the returned body so the socket is reused. */
+  /** Adds trust for the https connections to `host` (host[:port]); several calls for one host add up. */
+  trust(host: string, trust: HostTrust): void {
+    const key = trustKey(host);
+    const current = this.#trust.get(key) ?? DEFAULT_PROFILE;
+    const caFiles = trust.caFile === undefined || current.caFiles.includes(trust.caFile) ? current.caFiles : [...current.caFiles, trust.caFile];
+    this.#trust.set(key, { caFiles, skipVerify: current.skipVerify || trust.skipVerify === true });
+  }
+
+  /**
+   * Sends a request, following redirects and retrying temporary failures; the caller must read or
+   * discard the returned body so the socket is reused.
+   */
   async request(method: string, url: URL, init: RequestInit = {}): Promise<HttpResponse> {
+    const closing = this.#closing.signal;
+    const signal = init.signal === undefined ? closing : AbortSignal.any([init.signal, closing]);
+    const scoped = { ...init, signal };
+    const context = { method, url, signal, log: this.#options.log };
+    return withRetries(this.#retry, context, () => followRedirects((m, u, i) => this.#send(m, u, i), method, url, scoped));
+  }
+
+  /** Aborts whatever is in flight and closes pooled connections; the transport must not be used afterwards. */
+  async close(): Promise<void> {
+    this.#closing.abort(new RegistryError('ERR_ABORTED', 'registry client closed', { temporary: false }));
+    const all = [...this.#dispatchers.values()];
+    this.#dispatchers.clear();
+    const settled = await Promise.allSettled(all);
+    await Promise.all(settled.map((s) => (s.status === 'fulfilled' ? Promise.all([s.value.proxied.close(), s.value.direct.close()]) : undefined)));
+  }
+
+  /** One HTTP exchange. */
+  async #send(method: string, url: URL, init: RequestInit): Promise<HttpResponse> {
     const { timeoutMs, log, userAgent } = this.#options;
-    const where = `${method} ${url.origin}${url.pathname}${url.search}`;
-    const dispatchers = await this.#getDispatchers();
+    const where = `${method} ${url.origin}${url.pathname}${loggableQuery(url)}`;
+    const { signal } = init;
+    if (signal?.aborted) throw abortError(signal);
+    const dispatchers = await this.#dispatchersFor(url);
     // Go's ProxyFromEnvironment never proxies loopback; docker and crane users rely on that for local registries.
     const dispatcher = isLoopbackHost(url.host) ? dispatchers.direct : dispatchers.proxied;
-    const signal = AbortSignal.timeout(timeoutMs);
+    const timeout = AbortSignal.timeout(timeoutMs);
     try {
       const response = await request(url, {
         dispatcher,
         method: method as Dispatcher.HttpMethod,
         headers: { [HEADER_USER_AGENT]: userAgent, ...init.headers },
         body: init.body ?? null,
-        signal,
+        signal: signal === undefined ? timeout : AbortSignal.any([timeout, signal]),
       });
       log(`${where} -> ${response.statusCode}`);
-      return new HttpResponse(method, url, response.statusCode, response.headers, response.body, timeoutMs);
+      return new HttpResponse(method, url, response.statusCode, response.headers, response.body, timeoutMs, signal);
     } catch (error) {
-      const failure = networkError(method, url, signal.aborted ? signal.reason : error, timeoutMs);
+      if (signal?.aborted) throw abortError(signal);
+      const failure = networkError(method, url, timeout.aborted ? timeout.reason : error, timeoutMs);
       log(failure.message);
       throw failure;
     }
   }
 
-  /** Closes pooled connections. */
-  async close(): Promise<void> {
-    const dispatchers = this.#dispatchers;
-    this.#dispatchers = undefined;
-    if (dispatchers === undefined) return;
-    const { proxied, direct } = await dispatchers.catch(() => ({ proxied: undefined, direct: undefined }));
-    await Promise.all([proxied?.close(), direct?.close()]);
+  /** Built on first use per trust profile, because reading CA files is I/O and a client that never connects should not fail. */
+  #dispatchersFor(url: URL): Promise<Dispatchers> {
+    const profile = url.protocol === 'https:' ? (this.#trust.get(trustKey(url.host)) ?? DEFAULT_PROFILE) : DEFAULT_PROFILE;
+    const key = JSON.stringify(profile);
+    let dispatchers = this.#dispatchers.get(key);
+    if (dispatchers === undefined) {
+      dispatchers = this.#createDispatchers(profile);
+      this.#dispatchers.set(key, dispatchers);
+      // An unreadable CA file is reported to each request, and read again next time (it may have been fixed).
+      dispatchers.catch(() => {
+        if (this.#dispatchers.get(key) === dispatchers) this.#dispatchers.delete(key);
+      });
+    }
+    return dispatchers;
   }
 
-  /** Built on first use, because reading CA files is I/O and a client that never connects should not fail. */
-  #getDispatchers(): Promise<{ proxied: Dispatcher; direct: Dispatcher }> {
-    this.#dispatchers ??= this.#createDispatchers();
-    return this.#dispatchers;
-  }
-
-  async #createDispatchers(): Promise<{ proxied: Dispatcher; direct: Dispatcher }> {
+  async #createDispatchers(profile: TrustProfile): Promise<Dispatchers> {
     const { env, timeoutMs, log } = this.#options;
-    const ca = await loadCaCertificates(env, log);
-    const tls = ca === undefined ? {} : { ca };
+    const ca = await loadCaCertificates(env, log, profile.caFiles);
+    const tls = { ...(ca === undefined ? {} : { ca }), ...(profile.skipVerify ? { rejectUnauthorized: false } : {}) };
     const common = { headersTimeout: timeoutMs, bodyTimeout: timeoutMs, connect: { ...tls, timeout: timeoutMs } };
     // Proxy settings come from options.env, not process.env; '' stops undici from reading process.env itself.
     const proxied = new EnvHttpProxyAgent({
@@ -84,73 +153,28 @@ export class Transport {
       httpsProxy: env['https_proxy'] ?? env['HTTPS_PROXY'] ?? '',
       noProxy: env['no_proxy'] ?? env['NO_PROXY'] ?? '',
       requestTls: tls,
-      proxyTls: tls,
+      // The proxy's own certificate is checked against the shared trust, never skipped.
+      proxyTls: ca === undefined ? {} : { ca },
     });
     return { proxied, direct: new Agent(common) };
   }
 }
 
-type ResponseBody = Dispatcher.ResponseData['body'];
+// The token request's query (service, scope) helps debugging; any other query may be a signed redirect
+// URL (S3, CDNs), whose signature is a credential and must not reach the log.
+const LOGGABLE_PARAMS = new Set(['service', 'scope']);
 
-/** A response whose body is read with a bound, or discarded. */
-export class HttpResponse {
-  readonly #body: ResponseBody;
-  readonly #headers: Dispatcher.ResponseData['headers'];
-  readonly #timeoutMs: number;
+function loggableQuery(url: URL): string {
+  if (url.search === '') return '';
+  return [...url.searchParams.keys()].every((name) => LOGGABLE_PARAMS.has(name)) ? url.search : '?…';
+}
 
-  constructor(
-    readonly method: string,
-    readonly url: URL,
-    readonly status: number,
-    headers: Dispatcher.ResponseData['headers'],
-    body: ResponseBody,
-    timeoutMs: number,
-  ) {
-    this.#headers = headers;
-    this.#body = body;
-    this.#timeoutMs = timeoutMs;
-  }
-
-  /** The registry host, for messages. */
-  get host(): string {
-    return this.url.host;
-  }
-
-  /** All values of a header (lowercase name), e.g. several `WWW-Authenticate` lines. */
-  headerValues(name: string): string[] {
-    const value = this.#headers[name];
-    return value === undefined ? [] : Array.isArray(value) ? value : [value];
-  }
-
-  /** The first value of a header (lowercase name). */
-  header(name: string): string | undefined {
-    return this.headerValues(name)[0];
-  }
-
-  /** Drains the body so the connection returns to the pool; a body too large to drain closes the socket instead. */
-  async discard(): Promise<void> {
-    await this.#body.dump().catch(() => undefined);
-  }
-
-  /** Reads at most `limit` bytes; `complete` is false when the body was longer (the rest is discarded). */
-  async read(limit: number): Promise<{ data: Buffer; complete: boolean }> {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    try {
-      for await (const chunk of this.#body) {
-        const buffer = chunk as Buffer;
-        if (size + buffer.length > limit) {
-          chunks.push(buffer.subarray(0, limit - size));
-          this.#body.destroy();
-          return { data: Buffer.concat(chunks), complete: false };
-        }
-        chunks.push(buffer);
-        size += buffer.length;
-      }
-    } catch (error) {
-      throw networkError(this.method, this.url, error, this.#timeoutMs);
-    }
-    return { data: Buffer.concat(chunks), complete: true };
+/** `registry.example:443` and `registry.example` are one https origin. */
+function trustKey(host: string): string {
+  try {
+    return new URL(`https://${host}`).host;
+  } catch {
+    return host.toLowerCase();
   }
 }
 

@@ -1,6 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { isLoopbackHost, parseEndpointUrl, resolveEndpoint, type RegistryMapping } from '../../src/registry/endpoint.js';
+import {
+  isLinkLocalHost,
+  isLoopbackHost,
+  parseEndpointUrl,
+  resolveEndpoint,
+  resolveEndpoints,
+  validateMapping,
+  type RegistryMapping,
+} from '../../src/registry/endpoint.js';
 
 describe('resolveEndpoint', () => {
   const table: ReadonlyArray<readonly [string, string, readonly RegistryMapping[], { host: string; schemes: string[]; insecure: boolean }]> = [
@@ -74,5 +82,68 @@ describe('parseEndpointUrl', () => {
   ];
   for (const [input, message] of bad) {
     it(`rejects ${input}`, () => assert.throws(() => parseEndpointUrl(input), message));
+  }
+});
+
+describe('resolveEndpoints', () => {
+  it('keeps the order of endpoints, each with its own scheme', () => {
+    const mappings: RegistryMapping[] = [{ host: 'docker.io', endpoints: ['http://mirror.lan:5000', 'https://mirror.example.com', 'registry-1.docker.io'] }];
+    const endpoints = resolveEndpoints('docker.io', mappings);
+    assert.deepEqual(
+      endpoints.map((e) => ({ host: e.host, schemes: [...e.schemes], insecure: e.insecure })),
+      [
+        { host: 'mirror.lan:5000', schemes: ['http'], insecure: true },
+        { host: 'mirror.example.com', schemes: ['https'], insecure: false },
+        { host: 'registry-1.docker.io', schemes: ['https'], insecure: false },
+      ],
+    );
+  });
+
+  it('is the host itself without a mapping', () => {
+    assert.deepEqual(resolveEndpoints('ghcr.io').map((e) => e.host), ['ghcr.io']);
+  });
+
+  it('carries caFile to every endpoint and skips verification only when mapped insecure', () => {
+    const [secure] = resolveEndpoints('reg.lan', [{ host: 'reg.lan', caFile: '/ca.pem' }]);
+    assert.equal(secure?.caFile, '/ca.pem');
+    assert.equal(secure?.skipTlsVerify, undefined);
+    const [insecure] = resolveEndpoints('reg.lan', [{ host: 'reg.lan', insecure: true }]);
+    assert.equal(insecure?.skipTlsVerify, true);
+    // Loopback may fall back to http, but its certificates are still checked.
+    assert.equal(resolveEndpoint('127.0.0.1:5000').skipTlsVerify, undefined);
+  });
+});
+
+describe('validateMapping', () => {
+  const bad: ReadonlyArray<readonly [string, RegistryMapping, RegExp]> = [
+    ['endpoint and endpoints', { host: 'a.test', endpoint: 'https://m', endpoints: ['https://n'] }, /set endpoint or endpoints, not both/],
+    ['an empty endpoints list', { host: 'a.test', endpoints: [] }, /endpoints is empty/],
+    ['a bad endpoint in the list', { host: 'a.test', endpoints: ['https://m', 'ftp://n'] }, /scheme must be http or https/],
+    ['an empty caFile', { host: 'a.test', caFile: ' ' }, /caFile is empty/],
+  ];
+  for (const [name, mapping, message] of bad) {
+    it(`rejects ${name}`, () => assert.throws(() => validateMapping(mapping), message));
+  }
+  it('accepts a mirror list with a CA', () => validateMapping({ host: 'a.test', endpoints: ['https://m', 'http://n:5000'], caFile: '/ca.pem', insecure: true }));
+});
+
+describe('isLinkLocalHost', () => {
+  const table: ReadonlyArray<readonly [string, boolean]> = [
+    ['169.254.169.254', true],
+    ['169.254.169.254:80', true],
+    ['169.254.0.1', true],
+    ['[fe80::1]', true],
+    ['[fe80::1]:8080', true],
+    ['[febf::1]', true],
+    ['[::ffff:169.254.169.254]', true],
+    ['169.255.0.1', false],
+    ['10.0.0.1', false],
+    ['[fec0::1]', false],
+    ['[fe8::1]', false],
+    ['[::1]', false],
+    ['metadata.example', false],
+  ];
+  for (const [host, expected] of table) {
+    it(`${host} is ${expected ? '' : 'not '}link-local`, () => assert.equal(isLinkLocalHost(host), expected));
   }
 });

@@ -39,6 +39,14 @@ describe('responseError', () => {
     ['oauth error with description', { method: 'POST', status: 401, host: 'auth.example', token: true, body: body({ error: 'invalid_client', error_description: 'Client authentication failed' }) }, 'ERR_REGISTRY_AUTH', 'invalid_client: Client authentication failed (POST 401 from auth.example)', false],
     ['docker hub auth details', { method: 'GET', status: 401, host: 'auth.docker.io', token: true, body: body({ details: 'incorrect username or password' }) }, 'ERR_REGISTRY_AUTH', 'incorrect username or password (GET 401 from auth.docker.io)', false],
     ['an unexpected redirect', { method: 'HEAD', status: 307, host: H, manifest: true }, 'ERR_REGISTRY_RESPONSE', `temporary redirect (HEAD 307 from ${H})`, false],
+    ['HEAD 408', { method: 'HEAD', status: 408, host: H, manifest: true }, 'ERR_REGISTRY_UNAVAILABLE', `request timeout (HEAD 408 from ${H})`, true],
+    ['HEAD 502', { method: 'HEAD', status: 502, host: H, manifest: true }, 'ERR_REGISTRY_UNAVAILABLE', `bad gateway (HEAD 502 from ${H})`, true],
+    ['HEAD 504', { method: 'HEAD', status: 504, host: H, manifest: true }, 'ERR_REGISTRY_UNAVAILABLE', `gateway timeout (HEAD 504 from ${H})`, true],
+    ['HEAD 501 (no HEAD support)', { method: 'HEAD', status: 501, host: H, manifest: true }, 'ERR_REGISTRY_UNAVAILABLE', `not implemented (HEAD 501 from ${H})`, false],
+    ['GET 400 TOOMANYREQUESTS', { method: 'GET', status: 400, host: H, body: body({ errors: [{ code: 'TOOMANYREQUESTS', message: 'slow down' }] }) }, 'ERR_REGISTRY_UNAVAILABLE', `TOOMANYREQUESTS: slow down (GET 400 from ${H})`, true],
+    ['GET 400 UNAVAILABLE', { method: 'GET', status: 400, host: H, body: body({ errors: [{ code: 'UNAVAILABLE', message: 'read only' }] }) }, 'ERR_REGISTRY_UNAVAILABLE', `UNAVAILABLE: read only (GET 400 from ${H})`, true],
+    ['GET 403 TOOMANYREQUESTS is still an answer', { method: 'GET', status: 403, host: H, body: body({ errors: [{ code: 'TOOMANYREQUESTS', message: 'quota' }] }) }, 'ERR_REGISTRY_AUTH', `TOOMANYREQUESTS: quota (GET 403 from ${H})`, false],
+    ['GET 404 UNAVAILABLE is still an answer', { method: 'GET', status: 404, host: H, manifest: true, body: body({ errors: [{ code: 'UNAVAILABLE', message: 'x' }] }) }, 'ERR_MANIFEST_UNKNOWN', `UNAVAILABLE: x (GET 404 from ${H})`, false],
   ];
   for (const [name, context, code, message, temporary] of table) {
     it(`describes ${name}`, () => {
@@ -60,20 +68,26 @@ describe('responseError', () => {
 describe('networkError', () => {
   const url = new URL('https://127.0.0.1:5999/v2/?secret=no');
   const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5999'), { code: 'ECONNREFUSED' });
-  const table: ReadonlyArray<readonly [string, unknown, string]> = [
-    ['a refused connection', refused, 'connect ECONNREFUSED 127.0.0.1:5999 (GET https://127.0.0.1:5999/v2/)'],
-    ['happy eyeballs failing on both families', new AggregateError([refused, Object.assign(new Error('connect ECONNREFUSED ::1:5999'), { code: 'ECONNREFUSED' })], ''), 'connect ECONNREFUSED 127.0.0.1:5999; connect ECONNREFUSED ::1:5999 (GET https://127.0.0.1:5999/v2/)'],
-    ['an abort by deadline', new DOMException('The operation was aborted due to timeout', 'TimeoutError'), 'timed out after 1500 ms (GET https://127.0.0.1:5999/v2/)'],
-    ['an undici headers timeout', Object.assign(new Error('Headers Timeout Error'), { code: 'UND_ERR_HEADERS_TIMEOUT' }), 'timed out after 1500 ms (GET https://127.0.0.1:5999/v2/)'],
-    ['an openssl error', Object.assign(new Error('80:error:0A00010B:SSL routines:ssl3_get_record:wrong version number:x.c:350:'), { reason: 'wrong version number' }), 'tls handshake failed: wrong version number (GET https://127.0.0.1:5999/v2/)'],
-    ['something that is not an error', 42, 'network error (GET https://127.0.0.1:5999/v2/)'],
+  const table: ReadonlyArray<readonly [string, unknown, string, boolean]> = [
+    ['a refused connection', refused, 'connect ECONNREFUSED 127.0.0.1:5999 (GET https://127.0.0.1:5999/v2/)', true],
+    ['happy eyeballs failing on both families', new AggregateError([refused, Object.assign(new Error('connect ECONNREFUSED ::1:5999'), { code: 'ECONNREFUSED' })], ''), 'connect ECONNREFUSED 127.0.0.1:5999; connect ECONNREFUSED ::1:5999 (GET https://127.0.0.1:5999/v2/)', true],
+    ['an abort by deadline', new DOMException('The operation was aborted due to timeout', 'TimeoutError'), 'timed out after 1500 ms (GET https://127.0.0.1:5999/v2/)', true],
+    ['an undici headers timeout', Object.assign(new Error('Headers Timeout Error'), { code: 'UND_ERR_HEADERS_TIMEOUT' }), 'timed out after 1500 ms (GET https://127.0.0.1:5999/v2/)', true],
+    ['a reset', Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }), 'read ECONNRESET (GET https://127.0.0.1:5999/v2/)', true],
+    ['a tls handshake cut off', Object.assign(new Error('Client network socket disconnected before secure TLS connection was established'), { code: 'ECONNRESET' }), 'Client network socket disconnected before secure TLS connection was established (GET https://127.0.0.1:5999/v2/)', true],
+    ['a socket closed by the peer', Object.assign(new Error('other side closed'), { code: 'UND_ERR_SOCKET' }), 'other side closed (GET https://127.0.0.1:5999/v2/)', true],
+    ['a broken pipe', Object.assign(new Error('write EPIPE'), { code: 'EPIPE' }), 'write EPIPE (GET https://127.0.0.1:5999/v2/)', true],
+    ['an unknown host', Object.assign(new Error('getaddrinfo ENOTFOUND nowhere.test'), { code: 'ENOTFOUND' }), 'getaddrinfo ENOTFOUND nowhere.test (GET https://127.0.0.1:5999/v2/)', false],
+    ['an openssl error', Object.assign(new Error('80:error:0A00010B:SSL routines:ssl3_get_record:wrong version number:x.c:350:'), { reason: 'wrong version number' }), 'tls handshake failed: wrong version number (GET https://127.0.0.1:5999/v2/)', false],
+    ['an untrusted certificate', Object.assign(new Error('self-signed certificate in certificate chain'), { code: 'SELF_SIGNED_CERT_IN_CHAIN' }), 'self-signed certificate in certificate chain (GET https://127.0.0.1:5999/v2/)', false],
+    ['something that is not an error', 42, 'network error (GET https://127.0.0.1:5999/v2/)', false],
   ];
-  for (const [name, cause, message] of table) {
-    it(`describes ${name} without the query string`, () => {
+  for (const [name, cause, message, temporary] of table) {
+    it(`describes ${name} without the query string, ${temporary ? '' : 'not '}temporary`, () => {
       const error = networkError('GET', url, cause, 1500);
       assert.equal(error.message, message);
       assert.equal(error.code, 'ERR_REGISTRY_UNAVAILABLE');
-      assert.equal(error.temporary, true);
+      assert.equal(error.temporary, temporary);
       assert.equal(error.cause, cause);
     });
   }

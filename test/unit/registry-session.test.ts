@@ -60,8 +60,10 @@ describe('RegistryClient against a scripted registry', () => {
   let dir: string;
   let env: NodeJS.ProcessEnv;
   const clients: RegistryClient[] = [];
-  const client = (options: { timeoutMs?: number; log?: (l: string) => void } = {}) => {
-    const c = new RegistryClient({ env, timeoutMs: options.timeoutMs ?? 5_000, ...(options.log ? { log: options.log } : {}) });
+  // Retries wait at most a few ms here; their policy has its own tests.
+  const client = (options: { timeoutMs?: number; log?: (l: string) => void; attempts?: number } = {}) => {
+    const retry = { attempts: options.attempts ?? 4, baseDelayMs: 1, maxDelayMs: 5 };
+    const c = new RegistryClient({ env, retry, timeoutMs: options.timeoutMs ?? 5_000, ...(options.log ? { log: options.log } : {}) });
     clients.push(c);
     return c;
   };
@@ -123,6 +125,27 @@ describe('RegistryClient against a scripted registry', () => {
     assert.equal(state.tokens(), 1);
   });
 
+  it('asks again for one scope when a batch token lacks it', async () => {
+    const asked: string[][] = [];
+    fake.handle = (req, res, url) => {
+      const realm = `http://${fake.host}/token`;
+      if (url.pathname === '/v2/') return void res.writeHead(401, { 'www-authenticate': `Bearer realm="${realm}",service="fake"` }).end();
+      if (url.pathname === '/token') {
+        asked.push(url.searchParams.getAll('scope'));
+        return void res.writeHead(200).end(JSON.stringify({ token: `tok-${asked.length}` }));
+      }
+      // A server that granted the batch only in part: the batch token does not cover this repository.
+      if (req.headers.authorization !== 'Bearer tok-2') {
+        return void res.writeHead(401, { 'www-authenticate': `Bearer realm="${realm}",service="fake",error="insufficient_scope"` }).end();
+      }
+      res.writeHead(200, { 'docker-content-digest': DIGEST }).end();
+    };
+    const c = client();
+    c.expect([target(), { ...target(), repository: 'team/other' }]);
+    assert.equal(await c.resolveDigest(target()), DIGEST);
+    assert.deepEqual(asked, [['repository:team/app:pull', 'repository:team/other:pull'], ['repository:team/app:pull']]);
+  });
+
   it('adopts a challenge from a manifest 401 after an anonymous ping', async () => {
     fake.handle = (req, res, url) => {
       if (url.pathname === '/v2/') return void res.writeHead(200).end();
@@ -174,17 +197,19 @@ describe('RegistryClient against a scripted registry', () => {
 
   it('checks the hashed body against a digest reference', async () => {
     manifestRegistry((req, res) => res.writeHead(200).end(req.method === 'GET' ? MANIFEST : undefined));
-    await assert.rejects(client().resolveDigest(target(OTHER)), { code: 'ERR_REGISTRY_RESPONSE', message: new RegExp(`^manifest content has digest ${DIGEST}`) });
+    await assert.rejects(client().resolveDigest(target(OTHER)), { code: 'ERR_DIGEST_MISMATCH', message: new RegExp(`^manifest content has digest ${DIGEST}`) });
   });
 
-  it('reports 429 as a temporary ERR_REGISTRY_UNAVAILABLE', async () => {
+  it('reports 429 as a temporary ERR_REGISTRY_UNAVAILABLE after 4 attempts', async () => {
     manifestRegistry((_req, res) => res.writeHead(429).end());
+    const before = fake.seen.length;
     await assert.rejects(client().resolveDigest(target()), (error: unknown) => {
       assert.ok(error instanceof RegistryError);
       assert.equal(error.message, `TOOMANYREQUESTS: too many requests (HEAD 429 from ${fake.host})`);
       assert.equal(error.temporary, true);
       return true;
     });
+    assert.deepEqual(fake.seen.slice(before).filter((l) => l.includes('manifests')), Array(4).fill('HEAD /v2/team/app/manifests/v1'));
   });
 
   it('pings once for concurrent resolves', async () => {
@@ -202,7 +227,7 @@ describe('RegistryClient against a scripted registry', () => {
 
   it('gives up on a stalled registry after the deadline', async () => {
     manifestRegistry(() => undefined);
-    await assert.rejects(client({ timeoutMs: 300 }).resolveDigest(target()), {
+    await assert.rejects(client({ timeoutMs: 300, attempts: 1 }).resolveDigest(target()), {
       code: 'ERR_REGISTRY_UNAVAILABLE',
       message: `timed out after 300 ms (HEAD http://${fake.host}/v2/team/app/manifests/v1)`,
     });

@@ -76,4 +76,60 @@ describe('TokenCache', () => {
     assert.deepEqual(await cache.get('p', req('s')), { value: 'tok-2', reused: true });
     assert.equal(fetcher.calls(), 2);
   });
+
+  it('fetches a batch once and caches the token under each of its scopes', async () => {
+    const clock = { now: 0 };
+    const asked: string[][] = [];
+    let calls = 0;
+    const cache = new TokenCache(async (request) => {
+      asked.push([...request.scopes]);
+      calls += 1;
+      await Promise.resolve();
+      return { value: `tok-${calls}`, expiresAt: clock.now + 50_000 };
+    }, () => clock.now);
+    const batch = ['repository:a:pull', 'repository:b:pull', 'repository:c:pull'];
+    const first = cache.get('p', req('repository:a:pull'), batch);
+    // Started before the batch settles: they must find it in flight.
+    const others = [cache.get('p', req('repository:b:pull')), cache.get('p', req('repository:c:pull'))];
+    const tokens = await Promise.all([first, ...others]);
+    assert.deepEqual(tokens.map((t) => t.value), ['tok-1', 'tok-1', 'tok-1']);
+    assert.deepEqual(asked, [batch]);
+    assert.equal(cache.has('p', req('repository:c:pull')), true);
+    assert.equal(cache.has('p', req('repository:d:pull')), false);
+  });
+
+  it('leaves out batch scopes that already have a token', async () => {
+    const asked: string[][] = [];
+    const cache = new TokenCache(async (request) => {
+      asked.push([...request.scopes]);
+      return { value: `tok-${asked.length}`, expiresAt: Number.MAX_SAFE_INTEGER };
+    });
+    await cache.get('p', req('repository:b:pull'));
+    await cache.get('p', req('repository:a:pull'), ['repository:a:pull', 'repository:b:pull', 'repository:c:pull']);
+    assert.deepEqual(asked, [['repository:b:pull'], ['repository:a:pull', 'repository:c:pull']]);
+    assert.equal((await cache.get('p', req('repository:b:pull'))).value, 'tok-1');
+  });
+
+  it('falls back to one scope per caller when the batch is refused', async () => {
+    const asked: string[][] = [];
+    const cache = new TokenCache(async (request) => {
+      asked.push([...request.scopes]);
+      if (request.scopes.length > 1) throw new RegistryError('ERR_REGISTRY_AUTH', 'DENIED: one of them (GET 403 from auth.example)');
+      return { value: `tok-${request.scopes[0] ?? ''}`, expiresAt: Number.MAX_SAFE_INTEGER };
+    });
+    const batch = ['repository:a:pull', 'repository:b:pull'];
+    const tokens = await Promise.all([cache.get('p', req('repository:a:pull'), batch), cache.get('p', req('repository:b:pull'))]);
+    assert.deepEqual(tokens.map((t) => t.value), ['tok-repository:a:pull', 'tok-repository:b:pull']);
+    assert.deepEqual(asked, [batch, ['repository:a:pull'], ['repository:b:pull']]);
+  });
+
+  it('does not fall back when the batch failed for a temporary reason', async () => {
+    let calls = 0;
+    const cache = new TokenCache(async () => {
+      calls += 1;
+      throw new RegistryError('ERR_REGISTRY_UNAVAILABLE', 'service unavailable (GET 503 from auth.example)', { status: 503 });
+    });
+    await assert.rejects(cache.get('p', req('repository:a:pull'), ['repository:a:pull', 'repository:b:pull']), { code: 'ERR_REGISTRY_UNAVAILABLE' });
+    assert.equal(calls, 1);
+  });
 });
