@@ -51,9 +51,10 @@ async function main(argv: readonly string[]): Promise<number> {
     const input = await text(process.stdin);
     const outcome = await processResourceList(input, {
       env: process.env,
-      createSource: (settings) =>
+      createSource: (settings, credentials) =>
         createRegistrySource({
           registries: settings.registries,
+          pullSecrets: credentials.pullSecrets,
           timeoutMs: settings.timeoutMs,
           env: process.env,
           ...(log !== undefined && { log }),
