@@ -17,11 +17,12 @@ image@sha256:... in the user's own spelling. Everything else is left byte for by
 
 Run it with kpt (kpt fn eval DIR --exec digester), in a Kptfile pipeline, or as a
 kustomize exec transformer. Configure it with a ConfigMap functionConfig
-(skip-prefixes, concurrency, timeout, insecure-registries) or a
-fn.digester.dev/v1alpha1 Digester (skipPrefixes, registries, concurrency, timeout).
+(skip-prefixes, concurrency, timeout, deadline, insecure-registries) or a
+fn.digester.dev/v1alpha1 Digester (skipPrefixes, registries, concurrency,
+timeout, deadline).
 
-Environment: SKIP_PREFIXES, DEBUG, DOCKER_CONFIG, SSL_CERT_FILE, SSL_CERT_DIR,
-NODE_EXTRA_CA_CERTS, HTTPS_PROXY, HTTP_PROXY, NO_PROXY.
+Environment: SKIP_PREFIXES, DEBUG, DOCKER_CONFIG, REGISTRY_AUTH_FILE, SSL_CERT_FILE,
+SSL_CERT_DIR, NODE_EXTRA_CA_CERTS, HTTPS_PROXY, HTTP_PROXY, NO_PROXY.
 
 Exit codes: 0 all images pinned or skipped; 1 error results (output still written);
 2 input is not a usable ResourceList (nothing written); 3 internal error.

@@ -10,7 +10,7 @@ export const DIGESTER_API_VERSION = 'fn.digester.dev/v1alpha1';
 export const DIGESTER_KIND = 'Digester';
 
 const DEFAULT_CONCURRENCY = 16;
-const DEFAULT_TIMEOUT_MS = 30_000;
+const DEFAULT_TIMEOUT_MS = 10_000;
 const DEFAULT_DEADLINE_MS = 300_000;
 
 /** One registry's routing: where requests for `host` go, and whether plain http/unverified TLS is allowed. */

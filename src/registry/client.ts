@@ -17,7 +17,7 @@ export type { RegistryMapping } from './endpoint.js';
 export interface RegistryClientOptions {
   /** host → endpoints (mirrors, air-gapped registries), the insecure flag and extra CAs. */
   readonly registries?: readonly RegistryMapping[];
-  /** Deadline per request in ms, default 30000. */
+  /** Deadline per request in ms, default 10000. */
   readonly timeoutMs?: number;
   /** Retries of temporary failures: default 4 attempts in all, backoff base 500 ms, waits capped at 10000 ms. */
   readonly retry?: Partial<RetryPolicy>;

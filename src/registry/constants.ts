@@ -114,7 +114,7 @@ export const CREDENTIAL_HELPER_GET = 'get';
 export const OAUTH_CLIENT_ID = 'digester';
 
 /** Per-request deadline when the caller gives none. */
-export const DEFAULT_TIMEOUT_MS = 30_000;
+export const DEFAULT_TIMEOUT_MS = 10_000;
 /** Attempts per request, the first included, when the caller gives none. */
 export const DEFAULT_RETRY_ATTEMPTS = 4;
 /** Backoff base: attempt n waits a random time up to base × 2^(n-1) ("full jitter"). */
