@@ -1,4 +1,7 @@
 import { z } from 'zod';
+import { ConfigError, parseDuration, settingsFromEnv, splitList, splitPrefixes, type Settings } from './settings.js';
+
+export { ConfigError, parseDuration, splitPrefixes, type Settings } from './settings.js';
 
 // The function's configuration comes from three places, all validated here:
 // a ConfigMap functionConfig (what `kpt fn eval … -- key=value` builds), a
@@ -8,10 +11,6 @@ import { z } from 'zod';
 export const DIGESTER_API_VERSION = 'fn.digester.dev/v1alpha1';
 /** The typed functionConfig's kind. */
 export const DIGESTER_KIND = 'Digester';
-
-const DEFAULT_CONCURRENCY = 16;
-const DEFAULT_TIMEOUT_MS = 10_000;
-const DEFAULT_DEADLINE_MS = 300_000;
 
 /** One registry's routing: where requests for `host` go, and whether plain http/unverified TLS is allowed. */
 export const RegistryConfig = z.strictObject({
@@ -58,38 +57,10 @@ export const ConfigMapConfig = z.strictObject({
 });
 export type ConfigMapConfig = z.infer<typeof ConfigMapConfig>;
 
-/** The settings the function runs with, after merging every source. */
-export interface Settings {
-  readonly skipPrefixes: readonly string[];
-  readonly registries: readonly RegistryConfig[];
-  readonly concurrency: number;
-  /** Per-request timeout. */
-  readonly timeoutMs: number;
-  /** The whole run's deadline. */
-  readonly deadlineMs: number;
-  readonly debug: boolean;
-}
-
-/** A configuration problem, reported as an error result naming the field. */
-export class ConfigError extends Error {
-  readonly code = 'ERR_CONFIG';
-  constructor(message: string) {
-    super(message);
-    this.name = 'ConfigError';
-  }
-}
-
-/** Validates a functionConfig (already converted to plain data) and merges it with the environment. */
+/** Validates a functionConfig (already converted to plain data) and merges it with the environment's settings. */
 export function loadSettings(functionConfig: unknown, env: NodeJS.ProcessEnv): Settings {
-  const fromEnv = splitPrefixes(env['SKIP_PREFIXES'] ?? '');
-  const base: Settings = {
-    skipPrefixes: fromEnv,
-    registries: [],
-    concurrency: DEFAULT_CONCURRENCY,
-    timeoutMs: DEFAULT_TIMEOUT_MS,
-    deadlineMs: DEFAULT_DEADLINE_MS,
-    debug: isTruthy(env['DEBUG']),
-  };
+  const base = settingsFromEnv(env);
+  const fromEnv = base.skipPrefixes;
   if (functionConfig === undefined || functionConfig === null) return base;
   const kind = typeof functionConfig === 'object' ? (functionConfig as { kind?: unknown }).kind : undefined;
 
@@ -121,52 +92,14 @@ export function loadSettings(functionConfig: unknown, env: NodeJS.ProcessEnv): S
   );
 }
 
-/**
- * Splits a prefix list on commas, or on colons as k8s-digester's
- * SKIP_PREFIXES does. A colon before a port number (`localhost:5000/`) is
- * kept, so registry prefixes survive the colon form.
- */
-export function splitPrefixes(value: string): string[] {
-  if (value.includes(',')) return splitList(value, /,/);
-  const parts: string[] = [];
-  for (const part of value.split(':')) {
-    const previous = parts[parts.length - 1];
-    if (previous !== undefined && /^\d+(\/|$)/.test(part)) parts[parts.length - 1] = `${previous}:${part}`;
-    else parts.push(part);
-  }
-  return parts.map((part) => part.trim()).filter((part) => part.length > 0);
-}
 
-/** Parses `30s`, `1m30s`, `500ms`, or a number of seconds, into milliseconds. */
-export function parseDuration(value: string | number, field: string): number {
-  if (typeof value === 'number') return value * 1000;
-  const units: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-  if (/^\d+(\.\d+)?$/.test(value)) return Number(value) * 1000;
-  const pattern = /(\d+(?:\.\d+)?)(ms|s|m|h)/gy;
-  let total = 0;
-  let consumed = 0;
-  for (const match of value.matchAll(pattern)) {
-    total += Number(match[1]) * (units[match[2] ?? 's'] ?? 1000);
-    consumed += match[0].length;
-  }
-  if (consumed !== value.length || total <= 0) {
-    throw new ConfigError(`functionConfig.${field}: invalid duration ${JSON.stringify(value)}: use e.g. 30s, 2m or 1m30s`);
-  }
-  return total;
-}
 
 function checkConcurrency(value: number): number {
   if (value < 1 || value > 256) throw new ConfigError('functionConfig.data.concurrency: must be between 1 and 256');
   return value;
 }
 
-function splitList(value: string, separator: RegExp): string[] {
-  return value.split(separator).map((part) => part.trim()).filter((part) => part.length > 0);
-}
 
-function isTruthy(value: string | undefined): boolean {
-  return value !== undefined && !['', '0', 'false', 'no', 'off'].includes(value.toLowerCase());
-}
 
 function parseWith<T>(schema: z.ZodType<T>, value: unknown, kind: string): T {
   const parsed = schema.safeParse(value);

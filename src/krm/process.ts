@@ -1,4 +1,4 @@
-import { ConfigError, loadSettings, type Settings } from '../config.js';
+import { ConfigError, settingsFromEnv, type Settings } from '../settings.js';
 import { planImage, resolveAll, type DigestSource, type ResolveTask } from '../resolve/index.js';
 import { collectPullSecrets } from './pull-secrets.js';
 import { readResourceList, type ResourceList } from './resource-list.js';
@@ -17,7 +17,10 @@ export interface ProcessOptions {
    * in production). `pullSecrets` are docker config documents from the list's
    * imagePullSecrets Secrets.
    */
-  readonly createSource: (settings: Settings, credentials: { readonly pullSecrets: readonly string[] }) => DigestSource;
+  readonly createSource: (
+    settings: Settings,
+    credentials: { readonly pullSecrets: readonly string[] },
+  ) => DigestSource | Promise<DigestSource>;
   readonly log?: (message: string) => void;
 }
 
@@ -39,7 +42,12 @@ export async function processResourceList(input: string, options: ProcessOptions
   const list = readResourceList(input);
   let settings: Settings;
   try {
-    settings = loadSettings(toPlainValue(input, list.functionConfig), options.env);
+    const functionConfig = toPlainValue(input, list.functionConfig);
+    // The schemas (and zod) load only when there is a functionConfig to check.
+    settings =
+      functionConfig === null
+        ? settingsFromEnv(options.env)
+        : (await import('../config.js')).loadSettings(functionConfig, options.env);
   } catch (error) {
     if (!(error instanceof ConfigError || error instanceof AliasBudgetError)) throw error;
     return finish(list, [], [{ message: error.message, severity: 'error' }]);
@@ -47,7 +55,7 @@ export async function processResourceList(input: string, options: ProcessOptions
   const pullSecrets = collectPullSecrets(list);
   let source: DigestSource;
   try {
-    source = options.createSource(settings, { pullSecrets: pullSecrets.documents });
+    source = await options.createSource(settings, { pullSecrets: pullSecrets.documents });
   } catch (error) {
     // The registry client validates endpoints when it is built: a typo there is a config error.
     const reason = error instanceof Error ? error.message : String(error);

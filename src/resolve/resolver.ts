@@ -1,5 +1,5 @@
 import { formatName, manifestReference, type ImageReference } from '../reference/index.js';
-import { RegistryClient, type ManifestTarget, type RegistryClientOptions } from '../registry/client.js';
+import type { ManifestTarget, RegistryClient, RegistryClientOptions } from '../registry/client.js';
 
 /** Anything that can turn a manifest target into a digest: the registry client, or a test double. */
 export interface DigestSource {
@@ -121,7 +121,42 @@ function formatSeconds(ms: number): string {
   return `${Number.isInteger(seconds) ? seconds : seconds.toFixed(1)}s`;
 }
 
-/** Builds the registry-backed digest source the function uses by default. */
-export function createRegistrySource(options: RegistryClientOptions): DigestSource {
-  return new RegistryClient(options);
+/**
+ * Builds the registry-backed digest source the function uses by default. The
+ * client (undici, zod) is imported on first use, so a run with nothing to
+ * resolve starts as fast as node itself. Registry mappings are still checked
+ * now: a typo in an endpoint is a configuration error, not a per-image one.
+ */
+export async function createRegistrySource(options: RegistryClientOptions): Promise<DigestSource> {
+  if (options.registries !== undefined && options.registries.length > 0) {
+    const { validateMapping } = await import('../registry/endpoint.js');
+    for (const mapping of options.registries) validateMapping(mapping);
+  }
+  return new LazyRegistrySource(options);
+}
+
+class LazyRegistrySource implements DigestSource {
+  readonly #options: RegistryClientOptions;
+  #client: Promise<RegistryClient> | undefined;
+
+  constructor(options: RegistryClientOptions) {
+    this.#options = options;
+  }
+
+  expect(targets: readonly ManifestTarget[]): void {
+    if (targets.length > 0) void this.#load().then((client) => client.expect(targets), () => undefined);
+  }
+
+  async resolveDigest(target: ManifestTarget, options?: { signal?: AbortSignal }): Promise<string> {
+    return (await this.#load()).resolveDigest(target, options);
+  }
+
+  async close(): Promise<void> {
+    if (this.#client !== undefined) await (await this.#client).close();
+  }
+
+  #load(): Promise<RegistryClient> {
+    this.#client ??= import('../registry/client.js').then(({ RegistryClient }) => new RegistryClient(this.#options));
+    return this.#client;
+  }
 }
