@@ -2,7 +2,7 @@ import { dump } from 'js-yaml';
 import { UnusableInputError } from './resource-list.js';
 import type { Result } from './results.js';
 import { flowCloserAfter, lastChild, lineStart, nodeEnd, type Edit } from './splice.js';
-import { deref, isQuoted, type MapNode, type TreeNode } from './yaml-tree.js';
+import { deref, startOf, type MapNode } from './yaml-tree.js';
 import { scalarType } from './yaml-value.js';
 
 // Results are appended as text, so the rest of the ResourceList (including
@@ -43,14 +43,14 @@ function addResultsKey(source: string, root: MapNode, results: readonly Result[]
     const at = last === undefined ? root.start + 1 : nodeEnd(source, last);
     const list = `"results": [${results.map((result) => JSON.stringify(result)).join(', ')}]`;
     const separator = last === undefined ? '' : ',';
-    const multiline = firstKey !== undefined && source.slice(root.start, keyStart(firstKey)).includes('\n');
-    const indent = firstKey === undefined ? '' : ' '.repeat(keyStart(firstKey) - lineStart(source, keyStart(firstKey)));
+    const multiline = firstKey !== undefined && source.slice(root.start, startOf(firstKey)).includes('\n');
+    const indent = firstKey === undefined ? '' : ' '.repeat(startOf(firstKey) - lineStart(source, startOf(firstKey)));
     const text = multiline ? `${separator}${newline}${indent}${list}` : `${separator} ${list}`;
     if (last === undefined) flowCloserAfter(source, at);
     return { start: at, end: at, text };
   }
   const at = afterLine(source, last === undefined ? root.start : nodeEnd(source, last));
-  const column = firstKey === undefined ? 0 : keyStart(firstKey) - lineStart(source, keyStart(firstKey));
+  const column = firstKey === undefined ? 0 : startOf(firstKey) - lineStart(source, startOf(firstKey));
   const indent = ' '.repeat(column);
   return { start: at.position, end: at.position, text: `${at.prefix}${indent}results:${newline}${blockItems(results, indent, newline)}` };
 }
@@ -71,13 +71,4 @@ function afterLine(source: string, position: number): { position: number; prefix
   const newline = source.indexOf('\n', position);
   if (newline !== -1) return { position: newline + 1, prefix: '' };
   return { position: source.length, prefix: source.includes('\r\n') ? '\r\n' : '\n' };
-}
-
-function keyStart(key: TreeNode): number {
-  switch (key.kind) {
-    case 'scalar':
-      return isQuoted(key) ? key.event.valueStart - 1 : key.event.valueStart;
-    default:
-      return key.start;
-  }
 }

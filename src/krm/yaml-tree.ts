@@ -133,6 +133,12 @@ export function getString(source: string, node: TreeNode | undefined, name: stri
   return value?.kind === 'scalar' ? scalarValue(source, value) : undefined;
 }
 
+/** The offset where a node's text starts (a quoted scalar's opening quote). */
+export function startOf(node: TreeNode): number {
+  if (node.kind === 'scalar') return isQuoted(node) ? node.event.valueStart - 1 : node.event.valueStart;
+  return node.start;
+}
+
 /** Builds trees from the flat event stream with an explicit stack. */
 class TreeBuilder {
   readonly #source: string;
@@ -150,6 +156,7 @@ class TreeBuilder {
     const documents: YamlDocument[] = [];
     const stack: CollectionNode[] = [];
     const pendingKeys: Array<TreeNode | undefined> = [];
+    const keyNames: Array<Set<string> | undefined> = [];
     let root: TreeNode | undefined;
     let inDocument = false;
 
@@ -167,6 +174,13 @@ class TreeBuilder {
         } else {
           const keyNode = deref(key);
           const name = keyNode?.kind === 'scalar' ? scalarValue(this.#source, keyNode) : undefined;
+          // YAML forbids duplicate keys and kpt and kustomize (go-yaml v3) refuse them; readers
+          // that accept them disagree on which value wins, so an image could slip through unpinned.
+          const names = keyNames[keyNames.length - 1];
+          if (name !== undefined && names !== undefined) {
+            if (names.has(name)) throw this.#syntaxError(`duplicate mapping key ${JSON.stringify(name)}`, startOf(key));
+            names.add(name);
+          }
           parent.entries.push({ key, name, value: node });
           pendingKeys[pendingKeys.length - 1] = undefined;
         }
@@ -200,6 +214,7 @@ class TreeBuilder {
           attach(node);
           stack.push(node);
           pendingKeys.push(undefined);
+          keyNames.push(node.kind === 'map' ? new Set() : undefined);
           break;
         }
         case EVENT_ID.SCALAR: {
@@ -213,6 +228,7 @@ class TreeBuilder {
           this.#hasAliases = true;
           const name = this.#source.slice(event.anchorStart, event.anchorEnd);
           const target = this.#anchors.get(name);
+          if (target === undefined) throw this.#syntaxError(`unknown anchor ${JSON.stringify(name)} referenced by an alias`, event.anchorStart - 1);
           const node: AliasNode = { kind: 'alias', start: event.anchorStart - 1, end: event.anchorEnd, parent, target };
           target?.aliases.push(node);
           attach(node);
@@ -222,6 +238,7 @@ class TreeBuilder {
           if (stack.length > 0) {
             stack.pop();
             pendingKeys.pop();
+            keyNames.pop();
           } else if (inDocument) {
             documents.push({ source: this.#source, root, hasAliases: this.#hasAliases, nodeCount: this.#nodeCount });
             inDocument = false;
@@ -230,6 +247,12 @@ class TreeBuilder {
       }
     }
     return documents;
+  }
+
+  #syntaxError(reason: string, offset: number): YamlSyntaxError {
+    const before = this.#source.slice(0, offset);
+    const line = before.split('\n').length;
+    return new YamlSyntaxError(reason, line, offset - before.lastIndexOf('\n'));
   }
 
   #anchorName(start: number, end: number): string | undefined {

@@ -1,5 +1,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
-import { RegistryError } from './errors.js';
+import { formatSeconds, RegistryError } from './errors.js';
+
+export { formatSeconds } from './errors.js';
 
 // Cancellation: the caller's AbortSignal (a resolve's deadline) ends requests and backoff waits at once.
 // Work shared between resolves (pings, token fetches) is never aborted by one caller's signal: that caller
@@ -24,12 +26,6 @@ export function abortError(signal: AbortSignal, startedAt?: number, now: number 
   }
   const own = reason instanceof Error && reason.name !== 'AbortError' ? reason.message.replace(/\s+/g, ' ').trim() : '';
   return new RegistryError('ERR_ABORTED', own === '' ? 'aborted' : `aborted: ${own}`, options);
-}
-
-/** `30s`, `1.5s`, `0.2s`: whole seconds when whole, else tenths. */
-export function formatSeconds(ms: number): string {
-  const tenths = Math.round(ms / 100) / 10;
-  return `${Number.isInteger(tenths) ? tenths : tenths.toFixed(1)}s`;
 }
 
 /** Waits `ms`, or rejects with the abort error as soon as `signal` aborts. The timer keeps the process alive. */

@@ -2,7 +2,7 @@ import { execFile, type ExecFileException } from 'node:child_process';
 import { z } from 'zod';
 import { CREDENTIAL_HELPER_GET, MAX_SMALL_BODY_BYTES } from './constants.js';
 import type { Credentials } from './docker-config.js';
-import { RegistryError } from './errors.js';
+import { formatSeconds, RegistryError } from './errors.js';
 
 /** Output of `docker-credential-<name> get` (docker-credential-helpers `credentials.Credentials`). */
 export const HelperOutput = z.object({
@@ -80,7 +80,7 @@ function run(program: string, serverUrl: string, options: HelperOptions): Promis
 function describeFailure(error: ExecFileException, output: string, timeoutMs: number): string {
   if (error.code === 'ENOENT') return 'not found on PATH';
   if (error.code === 'ERR_CHILD_PROCESS_STDIO_MAXBUFFER') return `wrote more than ${MAX_SMALL_BODY_BYTES} bytes`;
-  if (error.killed === true) return `timed out after ${timeoutMs} ms`;
+  if (error.killed === true) return `timed out after ${formatSeconds(timeoutMs)}`;
   const status = typeof error.code === 'number' ? `exit ${error.code}` : error.signal != null ? `signal ${error.signal}` : 'failed to run';
   // On failure a helper prints its error message (not a secret) on stdout or stderr.
   const detail = output.length > 200 ? `${output.slice(0, 200)}…` : output;

@@ -204,7 +204,7 @@ function isTransient(cause: unknown): boolean {
 
 function describeCause(cause: unknown, timeoutMs: number): string {
   if (cause instanceof Error && (cause.name === 'TimeoutError' || TIMEOUT_CODES.has(errorCode(cause) ?? ''))) {
-    return `timed out after ${timeoutMs} ms`;
+    return `timed out after ${formatSeconds(timeoutMs)}`;
   }
   // Happy-eyeballs connects (localhost → ::1 and 127.0.0.1) fail with an AggregateError whose own message is empty.
   if (cause instanceof AggregateError && cause.errors.length > 0) {
@@ -235,4 +235,10 @@ export function isCertificateError(error: unknown): boolean {
     e = e instanceof Error ? e.cause : undefined;
   }
   return false;
+}
+
+/** `30s`, `1.5s`, `0.2s`: whole seconds when whole, else tenths. */
+export function formatSeconds(ms: number): string {
+  const tenths = Math.round(ms / 100) / 10;
+  return `${Number.isInteger(tenths) ? tenths : tenths.toFixed(1)}s`;
 }

@@ -14,13 +14,15 @@ import {
 } from './constants.js';
 import { RegistryError, responseError } from './errors.js';
 import type { HttpResponse } from './http-response.js';
-import type { RegistrySession } from './session.js';
+import type { RegistrySession, SessionRequest } from './session.js';
 
 // Registered algorithms of the image spec (descriptor.md "Digests"), with their hex lengths.
 const DIGEST = /^(sha256:[a-f0-9]{64}|sha384:[a-f0-9]{96}|sha512:[a-f0-9]{128})$/;
 // distribution spec "Pulling manifests": <name> and <reference> grammar, checked so nothing else reaches the URL path.
 const REPOSITORY = /^[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*)*$/;
 const TAG = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
+/** GETs of a manifest whose body is cut off mid-way, at most. */
+const BODY_READ_ATTEMPTS = 3;
 
 /** True for a digest of a registered algorithm in canonical form: `sha256:<64 hex>`, sha384, sha512. */
 export function isDigest(value: string): boolean {
@@ -78,13 +80,7 @@ export async function resolveManifestDigest(
     throw responseError({ method: 'HEAD', status: head.status, host: head.host, manifest: true });
   }
 
-  const get = await session.send('GET', path, request);
-  if (get.status !== 200) throw await errorWithBody(get);
-  refuseSchema1(get);
-  const { data, complete } = await get.read(MAX_MANIFEST_BYTES);
-  if (!complete) {
-    throw new RegistryError('ERR_REGISTRY_RESPONSE', `manifest larger than ${MAX_MANIFEST_BYTES} bytes (GET 200 from ${get.host})`, { status: 200 });
-  }
+  const { response: get, data } = await fetchManifest(session, path, request);
   const announced = announcedDigest(get);
   if (requested !== undefined) {
     const digest = hash(algorithmOf(requested), data);
@@ -95,6 +91,32 @@ export async function resolveManifestDigest(
     if (digest !== announced) throw mismatch(`manifest content has digest ${digest} but Docker-Content-Digest says ${announced}`, get);
   }
   return requested ?? announced ?? hash(DEFAULT_DIGEST_ALGORITHM, data);
+}
+
+/**
+ * GETs a manifest and reads its body (at most 4 MiB). The transport retries
+ * failures before the headers arrive; a body cut off after them (a reset or
+ * a truncation mid-way) is just as transient, so the GET is repeated here.
+ */
+async function fetchManifest(
+  session: RegistrySession,
+  path: string,
+  request: SessionRequest,
+): Promise<{ response: HttpResponse; data: Buffer }> {
+  for (let attempt = 1; ; attempt++) {
+    const response = await session.send('GET', path, request);
+    if (response.status !== 200) throw await errorWithBody(response);
+    refuseSchema1(response);
+    try {
+      const { data, complete } = await response.read(MAX_MANIFEST_BYTES);
+      if (!complete) {
+        throw new RegistryError('ERR_REGISTRY_RESPONSE', `manifest larger than ${MAX_MANIFEST_BYTES} bytes (GET 200 from ${response.host})`, { status: 200 });
+      }
+      return { response, data };
+    } catch (error) {
+      if (!(error instanceof RegistryError) || !error.temporary || attempt >= BODY_READ_ATTEMPTS) throw error;
+    }
+  }
 }
 
 /** A well-formed Docker-Content-Digest, or undefined (a malformed one is ignored, as if absent). */
