@@ -13,7 +13,11 @@ export type FaultAction =
   /** Forwards, then replaces response headers (undefined deletes one). */
   | { readonly kind: 'rewrite'; readonly headers: Readonly<Record<string, string | undefined>> }
   /** Answers with a redirect to `location(path)`, e.g. another origin serving the same registry. */
-  | { readonly kind: 'redirect'; readonly status: number; readonly location: (pathAndQuery: string) => string };
+  | { readonly kind: 'redirect'; readonly status: number; readonly location: (pathAndQuery: string) => string }
+  /** Forwards, then sends the headers (Content-Length of the whole body) and half the body, and closes the connection (FIN). */
+  | { readonly kind: 'truncate' }
+  /** Forwards, then sends the headers and half the body, and resets the connection (TCP RST). */
+  | { readonly kind: 'reset-mid-response' };
 
 /** When a rule applies: method and path (both optional) and how many times (default: every time). */
 export interface FaultRule {
@@ -95,10 +99,34 @@ async function handle(action: FaultAction | undefined, req: IncomingMessage, res
     case 'redirect':
       res.writeHead(action.status, { location: action.location(req.url ?? '/'), 'content-length': 0 }).end();
       return;
+    case 'truncate':
+    case 'reset-mid-response':
+      await forwardPart(req, res, upstream, dispatcher, action.kind);
+      return;
     case 'rewrite':
     case undefined:
       await forward(req, res, upstream, dispatcher, action?.kind === 'rewrite' ? action.headers : {});
   }
+}
+
+/** Sends the upstream's headers and the first half of its body, then ends the connection the way `kind` says. */
+async function forwardPart(
+  req: IncomingMessage,
+  res: ServerResponse,
+  upstream: string,
+  dispatcher: Agent,
+  kind: 'truncate' | 'reset-mid-response',
+): Promise<void> {
+  const response = await requestUpstream(req, upstream, dispatcher);
+  const body = Buffer.from(await response.body.arrayBuffer());
+  const out = responseHeaders(response.headers);
+  // The whole body's length is announced, so the client knows it got less.
+  out['content-length'] = String(body.length);
+  res.writeHead(response.statusCode, out);
+  res.write(body.subarray(0, Math.floor(body.length / 2)), () => {
+    if (kind === 'truncate') req.socket.end();
+    else req.socket.resetAndDestroy();
+  });
 }
 
 async function forward(
@@ -108,16 +136,8 @@ async function forward(
   dispatcher: Agent,
   rewrite: Readonly<Record<string, string | undefined>>,
 ): Promise<void> {
-  const method = req.method ?? 'GET';
-  const headers = Object.fromEntries(Object.entries(req.headers).filter(([name, value]) => !HOP_BY_HOP.has(name) && value !== undefined));
-  const response = await request(new URL(req.url ?? '/', upstream), {
-    dispatcher,
-    method: method as 'GET',
-    headers: headers as Record<string, string | string[]>,
-    body: method === 'GET' || method === 'HEAD' ? null : req,
-  });
-  const out: Record<string, string | string[]> = {};
-  for (const [name, value] of Object.entries(response.headers)) if (!HOP_BY_HOP.has(name) && value !== undefined) out[name] = value;
+  const response = await requestUpstream(req, upstream, dispatcher);
+  const out = responseHeaders(response.headers);
   for (const [name, value] of Object.entries(rewrite)) {
     if (value === undefined) delete out[name];
     else out[name] = value;
@@ -125,6 +145,23 @@ async function forward(
   res.writeHead(response.statusCode, out);
   for await (const chunk of response.body) res.write(chunk);
   res.end();
+}
+
+function requestUpstream(req: IncomingMessage, upstream: string, dispatcher: Agent): ReturnType<typeof request> {
+  const method = req.method ?? 'GET';
+  const headers = Object.fromEntries(Object.entries(req.headers).filter(([name, value]) => !HOP_BY_HOP.has(name) && value !== undefined));
+  return request(new URL(req.url ?? '/', upstream), {
+    dispatcher,
+    method: method as 'GET',
+    headers: headers as Record<string, string | string[]>,
+    body: method === 'GET' || method === 'HEAD' ? null : req,
+  });
+}
+
+function responseHeaders(headers: IncomingHttpHeaders): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  for (const [name, value] of Object.entries(headers)) if (!HOP_BY_HOP.has(name) && value !== undefined) out[name] = value;
+  return out;
 }
 
 /** A TCP proxy that resets the first `resets` connections and pipes the rest to `upstreamPort` (TLS passes through untouched). */
