@@ -205,7 +205,8 @@ export async function startTcpFaultProxy(upstreamPort: number, resets: number): 
   };
 }
 
-async function listen(server: Server): Promise<string> {
+/** Listens on an ephemeral loopback port and returns `127.0.0.1:PORT`. */
+export async function listen(server: Server): Promise<string> {
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => resolve());

@@ -1,5 +1,6 @@
 import { createServer as createHttpServer } from 'node:http';
-import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { connect, createServer, type Server, type Socket } from 'node:net';
+import { listen } from './fault-proxy.js';
 
 // Small loopback servers for the function-level fault tables: a token realm that hands out tokens
 // no registry accepts, a CONNECT proxy that alone knows where a made-up host name lives, and a
@@ -94,15 +95,6 @@ export async function closedPort(): Promise<number> {
   return Number(host.slice(host.lastIndexOf(':') + 1));
 }
 
-async function listen(server: Server): Promise<string> {
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  // A forgotten close() must not keep node alive.
-  server.unref();
-  return `127.0.0.1:${(server.address() as AddressInfo).port}`;
-}
 
 function closeServer(server: Server, dropConnections: () => void): Promise<void> {
   dropConnections();
