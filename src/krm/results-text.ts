@@ -1,7 +1,7 @@
 import { dump } from 'js-yaml';
 import { UnusableInputError } from './resource-list.js';
 import type { Result } from './results.js';
-import { flowCloserAfter, lastChild, lineStart, nodeEnd, type Edit } from './splice.js';
+import { columnOf, flowCloserAfter, lastChild, nodeEnd, type Edit } from './splice.js';
 import { deref, startOf, type MapNode } from './yaml-tree.js';
 import { scalarType } from './yaml-value.js';
 
@@ -24,7 +24,7 @@ export function appendResultsEdit(source: string, root: MapNode, results: readon
   }
   if (existing?.kind === 'seq' && entry.value.kind !== 'alias') {
     const at = afterLine(source, nodeEnd(source, existing));
-    const indent = ' '.repeat(existing.start - lineStart(source, existing.start));
+    const indent = ' '.repeat(columnOf(source, existing.start));
     return { start: at.position, end: at.position, text: at.prefix + blockItems(results, indent, newline) };
   }
   if (existing?.kind === 'scalar' && entry.value.kind === 'scalar' && scalarType(source, existing) === 'null') {
@@ -44,13 +44,13 @@ function addResultsKey(source: string, root: MapNode, results: readonly Result[]
     const list = `"results": [${results.map((result) => JSON.stringify(result)).join(', ')}]`;
     const separator = last === undefined ? '' : ',';
     const multiline = firstKey !== undefined && source.slice(root.start, startOf(firstKey)).includes('\n');
-    const indent = firstKey === undefined ? '' : ' '.repeat(startOf(firstKey) - lineStart(source, startOf(firstKey)));
+    const indent = firstKey === undefined ? '' : ' '.repeat(columnOf(source, startOf(firstKey)));
     const text = multiline ? `${separator}${newline}${indent}${list}` : `${separator} ${list}`;
     if (last === undefined) flowCloserAfter(source, at);
     return { start: at, end: at, text };
   }
   const at = afterLine(source, last === undefined ? root.start : nodeEnd(source, last));
-  const column = firstKey === undefined ? 0 : startOf(firstKey) - lineStart(source, startOf(firstKey));
+  const column = firstKey === undefined ? 0 : columnOf(source, startOf(firstKey));
   const indent = ' '.repeat(column);
   return { start: at.position, end: at.position, text: `${at.prefix}${indent}results:${newline}${blockItems(results, indent, newline)}` };
 }

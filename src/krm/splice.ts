@@ -84,3 +84,9 @@ export function flowCloserAfter(source: string, from: number): number {
 export function lineStart(source: string, position: number): number {
   return source.lastIndexOf('\n', position - 1) + 1;
 }
+
+/** The column of `position` in its line, not counting a byte order mark at the start of the text. */
+export function columnOf(source: string, position: number): number {
+  const start = lineStart(source, position);
+  return position - start - (start === 0 && source.charCodeAt(0) === 0xfeff ? 1 : 0);
+}

@@ -30,10 +30,15 @@ export class InvalidReferenceError extends Error {
   readonly input: string;
 
   constructor(input: string, reason: string) {
-    super(`invalid image reference ${JSON.stringify(input)}: ${reason}`);
+    super(`invalid image reference ${quote(input)}: ${reason}`);
     this.name = 'InvalidReferenceError';
     this.input = input;
   }
+}
+
+/** JSON-quotes a string, also escaping the Unicode line breaks JSON leaves raw, so messages stay one line. */
+function quote(text: string): string {
+  return JSON.stringify(text).replace(/[\u0085\u2028\u2029]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 /**
@@ -84,7 +89,7 @@ function splitDomain(input: string): { domain: string; remainder: string } {
   if (domain === DOCKER_HUB && !remainder.includes('/')) remainder = `${OFFICIAL_NAMESPACE}/${remainder}`;
   const path = remainder.split(/[:@]/, 1)[0] ?? '';
   if (path.toLowerCase() !== path) {
-    throw new InvalidReferenceError(input, `repository name ${JSON.stringify(path)} must be lowercase`);
+    throw new InvalidReferenceError(input, `repository name ${quote(path)} must be lowercase`);
   }
   return { domain, remainder };
 }
@@ -114,7 +119,7 @@ function explainMismatch(domain: string, remainder: string): string {
   const tag = colon === -1 ? undefined : beforeDigest.slice(colon + 1);
   if (tag !== undefined && tag.length > 128) return 'tag must not be longer than 128 characters';
   if (tag !== undefined && !/^[\w][\w.-]*$/.test(tag)) {
-    return `tag ${JSON.stringify(tag)} must match [A-Za-z0-9_][A-Za-z0-9_.-]*`;
+    return `tag ${quote(tag)} must match [A-Za-z0-9_][A-Za-z0-9_.-]*`;
   }
   if (at === -1) return generic;
   const digest = remainder.slice(at + 1);

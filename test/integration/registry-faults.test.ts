@@ -116,7 +116,7 @@ describe('RegistryClient against an anonymous registry behind a fault proxy', ()
     proxy.setRules([{ method: 'HEAD', path: MANIFESTS, action: { kind: 'stall' } }]);
     const before = heads();
     const stalled = client({ timeoutMs: 200, retry: { attempts: 2 } });
-    await rejectsWith(stalled.resolveDigest(target()), 'ERR_REGISTRY_UNAVAILABLE', `timed out after 200 ms (HEAD ${proxy.url}/v2/${image.repository}/manifests/v1)`);
+    await rejectsWith(stalled.resolveDigest(target()), 'ERR_REGISTRY_UNAVAILABLE', `timed out after 0.2s (HEAD ${proxy.url}/v2/${image.repository}/manifests/v1)`);
     assert.equal(heads() - before, 2);
   });
 

@@ -71,8 +71,8 @@ describe('networkError', () => {
   const table: ReadonlyArray<readonly [string, unknown, string, boolean]> = [
     ['a refused connection', refused, 'connect ECONNREFUSED 127.0.0.1:5999 (GET https://127.0.0.1:5999/v2/)', true],
     ['happy eyeballs failing on both families', new AggregateError([refused, Object.assign(new Error('connect ECONNREFUSED ::1:5999'), { code: 'ECONNREFUSED' })], ''), 'connect ECONNREFUSED 127.0.0.1:5999; connect ECONNREFUSED ::1:5999 (GET https://127.0.0.1:5999/v2/)', true],
-    ['an abort by deadline', new DOMException('The operation was aborted due to timeout', 'TimeoutError'), 'timed out after 1500 ms (GET https://127.0.0.1:5999/v2/)', true],
-    ['an undici headers timeout', Object.assign(new Error('Headers Timeout Error'), { code: 'UND_ERR_HEADERS_TIMEOUT' }), 'timed out after 1500 ms (GET https://127.0.0.1:5999/v2/)', true],
+    ['an abort by deadline', new DOMException('The operation was aborted due to timeout', 'TimeoutError'), 'timed out after 1.5s (GET https://127.0.0.1:5999/v2/)', true],
+    ['an undici headers timeout', Object.assign(new Error('Headers Timeout Error'), { code: 'UND_ERR_HEADERS_TIMEOUT' }), 'timed out after 1.5s (GET https://127.0.0.1:5999/v2/)', true],
     ['a reset', Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }), 'read ECONNRESET (GET https://127.0.0.1:5999/v2/)', true],
     ['a tls handshake cut off', Object.assign(new Error('Client network socket disconnected before secure TLS connection was established'), { code: 'ECONNRESET' }), 'Client network socket disconnected before secure TLS connection was established (GET https://127.0.0.1:5999/v2/)', true],
     ['a socket closed by the peer', Object.assign(new Error('other side closed'), { code: 'UND_ERR_SOCKET' }), 'other side closed (GET https://127.0.0.1:5999/v2/)', true],

@@ -229,7 +229,7 @@ describe('RegistryClient against a scripted registry', () => {
     manifestRegistry(() => undefined);
     await assert.rejects(client({ timeoutMs: 300, attempts: 1 }).resolveDigest(target()), {
       code: 'ERR_REGISTRY_UNAVAILABLE',
-      message: `timed out after 300 ms (HEAD http://${fake.host}/v2/team/app/manifests/v1)`,
+      message: `timed out after 0.3s (HEAD http://${fake.host}/v2/team/app/manifests/v1)`,
     });
   });
 
