@@ -35,15 +35,21 @@ export interface ModeSetup {
 const TOKEN_SERVICE = 'digester-test-registry';
 const TOKEN_ISSUER = 'digester-test-token-server';
 
+/** Optional tweaks of {@link prepareMode}. */
+export interface PrepareOptions {
+  /** Token mode: the realm the registry advertises, given the token server's own (default: the same). */
+  readonly advertisedRealm?: (realm: string) => string;
+}
+
 /** Prepares keys, certificates, htpasswd file or token server for `mode` inside `dir`. */
-export async function prepareMode(mode: AuthMode, dir: string): Promise<ModeSetup> {
+export async function prepareMode(mode: AuthMode, dir: string, options: PrepareOptions = {}): Promise<ModeSetup> {
   switch (mode) {
     case 'anonymous':
       return plain({ config: {}, scheme: 'http', authorization: () => undefined });
     case 'basic':
       return prepareBasic(dir);
     case 'token':
-      return prepareToken(dir);
+      return prepareToken(dir, options);
     case 'tls':
       return prepareTls(dir);
   }
@@ -71,7 +77,7 @@ async function prepareBasic(dir: string): Promise<ModeSetup> {
   return plain({ config: { htpasswdFile }, scheme: 'http', credentials, authorization: () => basic });
 }
 
-async function prepareToken(dir: string): Promise<ModeSetup> {
+async function prepareToken(dir: string, options: PrepareOptions): Promise<ModeSetup> {
   const credentials = newCredentials();
   const refreshToken = `refresh-${randomBytes(16).toString('hex')}`;
   const signer = await createSigningIdentity(dir);
@@ -85,7 +91,12 @@ async function prepareToken(dir: string): Promise<ModeSetup> {
   const dispatcher = new Agent();
   return {
     config: {
-      token: { realm: tokenServer.realm, service: TOKEN_SERVICE, issuer: TOKEN_ISSUER, rootCertBundle: signer.certFile },
+      token: {
+        realm: options.advertisedRealm?.(tokenServer.realm) ?? tokenServer.realm,
+        service: TOKEN_SERVICE,
+        issuer: TOKEN_ISSUER,
+        rootCertBundle: signer.certFile,
+      },
     },
     scheme: 'http',
     dispatcher,

@@ -41,6 +41,11 @@ export interface TestRegistry {
 /** Options of {@link startRegistry}. */
 export interface StartOptions {
   readonly mode: AuthMode;
+  /**
+   * Token mode: maps the token server's realm URL to the one the registry advertises in its
+   * challenges, e.g. to send token traffic through a proxy. Default: advertise the realm as is.
+   */
+  readonly advertisedRealm?: (realm: string) => string;
 }
 
 const READY_TIMEOUT_MS = 15_000;
@@ -58,7 +63,7 @@ export async function startRegistry(options: StartOptions): Promise<TestRegistry
   unstoppedDirs.add(dir);
   let setup: ModeSetup | undefined;
   try {
-    setup = await prepareMode(options.mode, dir);
+    setup = await prepareMode(options.mode, dir, options);
     const { child, host } = await launch(options.mode, dir, setup);
     return describeRegistry(options.mode, dir, host, child, setup);
   } catch (error) {

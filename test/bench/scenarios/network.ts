@@ -1,0 +1,126 @@
+// Scenario 1 (and 5, its repeat): digester as a process pins every image of a large package,
+// through the latency proxy, and the proxies count what it sent.
+
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { DIGESTER_BIN } from '../../support/run-digester.js';
+import { imageReference, networkResourceList, type ImageSpec, type WorkloadSpec } from '../generators.js';
+import { expectSuccess, measureProcess } from '../measure.js';
+import type { ProxiedRequest } from '../latency-proxy.js';
+import { countRounds, summarize } from '../stats.js';
+import { IMAGE_HOSTS, type NetworkRig, type RequestCounts } from './network-rig.js';
+
+/** digester's default `concurrency`; the functionConfig leaves it unset. */
+export const DIGESTER_CONCURRENCY = 16;
+
+/** One measured run of the network scenario. */
+export interface NetworkSample {
+  readonly wallMs: number;
+  readonly requests: RequestCounts;
+  readonly byRegistry: Readonly<Record<string, RequestCounts>>;
+  /** Token requests in series (requests less than one RTT apart share a round). */
+  readonly tokenRounds: number;
+  readonly requestsPerImage: number;
+  /** `(pings + token rounds + ceil(unique / concurrency)) × RTT`. */
+  readonly limitMs: number;
+  readonly wallOverLimit: number;
+  readonly timeline: Timeline;
+}
+
+/** Where the wall time went, from the proxies' clocks (ms since spawn unless noted). */
+export interface Timeline {
+  /** Start-up, reading and parsing the input, until the first request reached a proxy. */
+  readonly firstRequestMs: number;
+  readonly lastRequestMs: number;
+  /** The last response's first byte reached the client (after the delay). */
+  readonly lastResponseMs: number;
+  /** From then to the process's exit: writing the output, closing. */
+  readonly afterLastResponseMs: number;
+  /** Median time the registries and token server took to start answering, RTT excluded. */
+  readonly medianUpstreamMs: number;
+  /** Connections opened to the proxies (the test registry closes the connection after each HEAD). */
+  readonly connections: number;
+}
+
+/** The input of the network scenarios, written once. */
+export interface NetworkInput {
+  readonly file: string;
+  readonly uniqueImages: number;
+  readonly containers: number;
+  readonly workloads: number;
+  readonly bytes: number;
+}
+
+/** Writes the ResourceList for `workloads`, routed through the rig's proxies. */
+export async function writeNetworkInput(rig: NetworkRig, workloads: readonly WorkloadSpec[]): Promise<NetworkInput> {
+  const text = networkResourceList(workloads, rig.images, IMAGE_HOSTS, rig.routes);
+  const file = join(rig.workdir, 'network-input.yaml');
+  await writeFile(file, text);
+  const containers = workloads.reduce((n, w) => n + w.containers.length + w.initContainers.length, 0);
+  return { file, uniqueImages: rig.images.length, containers, workloads: workloads.length, bytes: Buffer.byteLength(text) };
+}
+
+/** Runs digester once on the input and checks that every image came back pinned to its pushed digest. */
+export async function runNetworkOnce(rig: NetworkRig, input: NetworkInput): Promise<NetworkSample> {
+  rig.resetTraffic();
+  const run = await measureProcess({ file: process.execPath, args: [DIGESTER_BIN], stdinFile: input.file, env: rig.env, keepStdout: true });
+  expectSuccess(run, 'digester (network scenario)');
+  checkPinned(run.stdout.toString('utf8'), rig, input);
+  const traffic = rig.traffic();
+  const tokenRounds = countRounds(traffic.tokenTimes, rig.rttMs);
+  const rounds = traffic.all.pings + tokenRounds + Math.ceil(input.uniqueImages / DIGESTER_CONCURRENCY);
+  const limitMs = rounds * rig.rttMs;
+  const timeline = describeTimeline(traffic.requests, run.startedAt, run.wallMs, rig.rttMs, traffic.all.connections);
+  return {
+    wallMs: run.wallMs,
+    requests: traffic.all,
+    byRegistry: { ...traffic.byRole },
+    tokenRounds,
+    requestsPerImage: traffic.all.total / input.uniqueImages,
+    limitMs,
+    wallOverLimit: run.wallMs / limitMs,
+    timeline,
+  };
+}
+
+function describeTimeline(requests: readonly ProxiedRequest[], startedAt: number, wallMs: number, rttMs: number, connections: number): Timeline {
+  const since = (t: number): number => t - startedAt;
+  const first = requests[0]?.at ?? Number.NaN;
+  const last = requests[requests.length - 1]?.at ?? Number.NaN;
+  const responded = requests.flatMap((r) => (r.respondedAt === undefined ? [] : [r.respondedAt]));
+  const lastResponse = Math.max(...responded) + rttMs / 2;
+  const upstream = requests.flatMap((r) => (r.respondedAt === undefined ? [] : [r.respondedAt - r.at - rttMs / 2]));
+  return {
+    firstRequestMs: since(first),
+    lastRequestMs: since(last),
+    lastResponseMs: since(lastResponse),
+    afterLastResponseMs: wallMs - since(lastResponse),
+    medianUpstreamMs: summarize(upstream).median,
+    connections,
+  };
+}
+
+function checkPinned(output: string, rig: NetworkRig, input: NetworkInput): void {
+  const pinned = output.split('@sha256:').length - 1;
+  if (pinned !== input.containers) {
+    throw new Error(`digester pinned ${pinned} of ${input.containers} images`);
+  }
+  rig.images.forEach((image: ImageSpec, i) => {
+    const expected = `${imageReference(image, IMAGE_HOSTS)}@${rig.digests[i] ?? ''}`;
+    if (!output.includes(expected)) throw new Error(`digester did not write ${expected}`);
+  });
+}
+
+/**
+ * Requests k8s-digester's algorithm needs on this input (computed, not measured): it resolves
+ * each container on its own, with a ping, a token request (token registries only) and a HEAD.
+ */
+export function k8sDigesterRequests(workloads: readonly WorkloadSpec[], images: readonly ImageSpec[]): number {
+  let requests = 0;
+  for (const workload of workloads) {
+    for (const index of [...workload.initContainers, ...workload.containers]) {
+      requests += (images[index] as ImageSpec).role === 'token' ? 3 : 2;
+    }
+  }
+  return requests;
+}
