@@ -1,5 +1,5 @@
 import { ConfigError, settingsFromEnv, type Settings } from '../settings.js';
-import { planImage, resolveAll, type DigestSource, type ResolveTask } from '../resolve/index.js';
+import { planImage, resolveAll, type DigestSource, type ImagePlan, type ResolveTask } from '../resolve/index.js';
 import { collectPullSecrets } from './pull-secrets.js';
 import { readResourceList, type ResourceList } from './resource-list.js';
 import { exitCodeFor, fieldError, summaryResult, type Result, type Tally } from './results.js';
@@ -81,13 +81,19 @@ async function pinImages(
   const errors: Array<Result | undefined> = [];
   const tasks = new Map<string, ResolveTask>();
   const keys: Array<string | undefined> = [];
+  // Large lists repeat a few images many times: each distinct string is parsed once.
+  const plans = new Map<string, ImagePlan>();
 
   occurrences.forEach((occurrence, position) => {
     if (!('image' in occurrence)) {
       errors[position] = fieldError(occurrence.item, occurrence.path, occurrence.problem);
       return;
     }
-    const plan = planImage(occurrence.image, settings.skipPrefixes);
+    let plan = plans.get(occurrence.image);
+    if (plan === undefined) {
+      plan = planImage(occurrence.image, settings.skipPrefixes);
+      plans.set(occurrence.image, plan);
+    }
     if (plan.action === 'keep-pinned') tally.alreadyPinned++;
     else if (plan.action === 'skip') tally.skippedByPrefix++;
     else if (plan.action === 'invalid') errors[position] = fieldError(occurrence.item, occurrence.path, plan.error.message);

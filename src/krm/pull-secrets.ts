@@ -23,6 +23,9 @@ export interface PullSecrets {
 /** Collects the registry credentials of Secrets that pods in the list use as imagePullSecrets. */
 export function collectPullSecrets(list: ResourceList): PullSecrets {
   const { source } = list.document;
+  const documents: string[] = [];
+  const problems: Result[] = [];
+  if (!list.items.some((item) => item.ref.kind === 'Secret')) return { documents, problems };
   const wanted = new Set<string>();
   for (const item of list.items) {
     if (item.localConfig) continue;
@@ -33,8 +36,6 @@ export function collectPullSecrets(list: ResourceList): PullSecrets {
       });
     }
   }
-  const documents: string[] = [];
-  const problems: Result[] = [];
   if (wanted.size === 0) return { documents, problems };
   for (const item of list.items) {
     if (item.ref.kind !== 'Secret' || item.ref.apiVersion !== 'v1') continue;

@@ -57,7 +57,7 @@ function pathCounter(): (node: TreeNode) => number {
     if (depth > 10_000) return Number.POSITIVE_INFINITY;
     let total = node.parent === undefined ? 1 : count(node.parent, depth + 1);
     if (node.kind !== 'alias') {
-      for (const alias of node.aliases) total += alias.parent === undefined ? 1 : count(alias.parent, depth + 1);
+      for (const alias of node.aliases ?? []) total += alias.parent === undefined ? 1 : count(alias.parent, depth + 1);
     }
     memo.set(node, total);
     return total;

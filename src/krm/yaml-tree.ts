@@ -20,8 +20,8 @@ export interface ScalarNode {
   readonly event: ScalarEvent;
   readonly parent: CollectionNode | undefined;
   readonly anchor: string | undefined;
-  /** Aliases that point at this node. */
-  readonly aliases: AliasNode[];
+  /** Aliases that point at this node (only anchored nodes ever have any). */
+  aliases?: AliasNode[];
 }
 
 /** A mapping; keys that are not scalars are kept with an undefined name. */
@@ -31,7 +31,7 @@ export interface MapNode {
   readonly flow: boolean;
   readonly parent: CollectionNode | undefined;
   readonly anchor: string | undefined;
-  readonly aliases: AliasNode[];
+  aliases?: AliasNode[];
   readonly entries: Array<{ key: TreeNode; name: string | undefined; value: TreeNode }>;
 }
 
@@ -42,7 +42,7 @@ export interface SeqNode {
   readonly flow: boolean;
   readonly parent: CollectionNode | undefined;
   readonly anchor: string | undefined;
-  readonly aliases: AliasNode[];
+  aliases?: AliasNode[];
   readonly items: TreeNode[];
 }
 
@@ -139,6 +139,19 @@ export function startOf(node: TreeNode): number {
   return node.start;
 }
 
+/** Whether a mapping already has a key; records it when it does not. */
+function hasKey(map: MapNode, name: string, largeMaps: Map<MapNode, Set<string | undefined>>): boolean {
+  if (map.entries.length < 16) return map.entries.some((entry) => entry.name === name);
+  let names = largeMaps.get(map);
+  if (names === undefined) {
+    names = new Set(map.entries.map((entry) => entry.name));
+    largeMaps.set(map, names);
+  }
+  if (names.has(name)) return true;
+  names.add(name);
+  return false;
+}
+
 /** Builds trees from the flat event stream with an explicit stack. */
 class TreeBuilder {
   readonly #source: string;
@@ -156,7 +169,8 @@ class TreeBuilder {
     const documents: YamlDocument[] = [];
     const stack: CollectionNode[] = [];
     const pendingKeys: Array<TreeNode | undefined> = [];
-    const keyNames: Array<Set<string> | undefined> = [];
+    // Key sets only for large mappings; small ones are scanned (most mappings have a few keys).
+    const largeMaps = new Map<MapNode, Set<string | undefined>>();
     let root: TreeNode | undefined;
     let inDocument = false;
 
@@ -176,10 +190,8 @@ class TreeBuilder {
           const name = keyNode?.kind === 'scalar' ? scalarValue(this.#source, keyNode) : undefined;
           // YAML forbids duplicate keys and kpt and kustomize (go-yaml v3) refuse them; readers
           // that accept them disagree on which value wins, so an image could slip through unpinned.
-          const names = keyNames[keyNames.length - 1];
-          if (name !== undefined && names !== undefined) {
-            if (names.has(name)) throw this.#syntaxError(`duplicate mapping key ${JSON.stringify(name)}`, startOf(key));
-            names.add(name);
+          if (name !== undefined && hasKey(parent, name, largeMaps)) {
+            throw this.#syntaxError(`duplicate mapping key ${JSON.stringify(name)}`, startOf(key));
           }
           parent.entries.push({ key, name, value: node });
           pendingKeys[pendingKeys.length - 1] = undefined;
@@ -199,27 +211,23 @@ class TreeBuilder {
           break;
         case EVENT_ID.MAPPING:
         case EVENT_ID.SEQUENCE: {
-          const common = {
-            start: event.start,
-            flow: event.style === COLLECTION_STYLE.FLOW,
-            parent,
-            anchor: this.#anchorName(event.anchorStart, event.anchorEnd),
-            aliases: [],
-          };
+          // Object literals of one shape each, without spreads: a large list has millions of nodes.
+          const start = event.start;
+          const flow = event.style === COLLECTION_STYLE.FLOW;
+          const anchor = this.#anchorName(event.anchorStart, event.anchorEnd);
           const node: CollectionNode =
             event.type === EVENT_ID.MAPPING
-              ? { kind: 'map', ...common, entries: [] }
-              : { kind: 'seq', ...common, items: [] };
+              ? { kind: 'map', start, flow, parent, anchor, entries: [] }
+              : { kind: 'seq', start, flow, parent, anchor, items: [] };
           this.#register(node);
           attach(node);
           stack.push(node);
           pendingKeys.push(undefined);
-          keyNames.push(node.kind === 'map' ? new Set() : undefined);
           break;
         }
         case EVENT_ID.SCALAR: {
           const anchor = this.#anchorName(event.anchorStart, event.anchorEnd);
-          const node: ScalarNode = { kind: 'scalar', event, parent, anchor, aliases: [] };
+          const node: ScalarNode = { kind: 'scalar', event, parent, anchor };
           this.#register(node);
           attach(node);
           break;
@@ -230,7 +238,7 @@ class TreeBuilder {
           const target = this.#anchors.get(name);
           if (target === undefined) throw this.#syntaxError(`unknown anchor ${JSON.stringify(name)} referenced by an alias`, event.anchorStart - 1);
           const node: AliasNode = { kind: 'alias', start: event.anchorStart - 1, end: event.anchorEnd, parent, target };
-          target?.aliases.push(node);
+          (target.aliases ??= []).push(node);
           attach(node);
           break;
         }
@@ -238,7 +246,6 @@ class TreeBuilder {
           if (stack.length > 0) {
             stack.pop();
             pendingKeys.pop();
-            keyNames.pop();
           } else if (inDocument) {
             documents.push({ source: this.#source, root, hasAliases: this.#hasAliases, nodeCount: this.#nodeCount });
             inDocument = false;
