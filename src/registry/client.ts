@@ -150,14 +150,17 @@ export class RegistryClient {
     });
   }
 
-  /** One ping per endpoint, shared by concurrent resolves; a failed ping is forgotten so a later resolve retries. */
+  /**
+   * One ping per endpoint, shared by every resolve. A ping that failed has
+   * already been retried, so its failure is kept for the run: 150 images on
+   * an unreachable registry cost one failed ping, not 150 rounds of retries.
+   */
   #ping(endpoint: Endpoint): Promise<PingResult> {
     const key = `${endpoint.schemes.join('+')}://${endpoint.host}`;
     let pending = this.#pings.get(key);
     if (pending === undefined) {
       pending = ping(this.#transport, endpoint);
       this.#pings.set(key, pending);
-      pending.catch(() => this.#pings.delete(key));
     }
     return pending;
   }

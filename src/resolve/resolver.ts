@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { formatName, manifestReference, type ImageReference } from '../reference/index.js';
 import type { ManifestTarget, RegistryClient, RegistryClientOptions } from '../registry/client.js';
 
@@ -66,6 +67,8 @@ export async function resolveAll(
   const controller = options.deadlineMs === undefined ? undefined : new AbortController();
   const timer = controller === undefined ? undefined : setTimeout(() => controller.abort(new DeadlineError(deadlineMs)), deadlineMs);
   const deadline = controller?.signal;
+  // Every request in flight listens to this one signal; more than Node's default 10 is expected, not a leak.
+  if (deadline !== undefined) setMaxListeners(Math.max(10, options.concurrency * 4), deadline);
   // One promise for the whole run, so each task races it without adding a listener of its own.
   const expired = deadline === undefined ? undefined : rejectOnAbort(deadline, deadlineMs);
   expired?.catch(() => undefined);

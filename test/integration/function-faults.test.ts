@@ -83,4 +83,23 @@ ${config}`;
     assert.doesNotMatch(run.stderr, /\n\s+at /);
     assert.match(output.items[0]?.spec.containers[0]?.image ?? '', /@sha256:/);
   });
+
+  it('a registry that is down costs one ping with its retries, not one per image', async () => {
+    proxy.setRules([{ method: 'GET', path: /^\/v2\/$/, action: { kind: 'respond', status: 503 } }]);
+    const before = proxy.count('GET', /^\/v2\/$/);
+    const images = Array.from({ length: 30 }, (_, i) => `${proxy.host}/team/other:t${i}`);
+    const run = await runDigester(resourceList(images, ''));
+    assert.equal(run.code, 1);
+    assert.equal(proxy.count('GET', /^\/v2\/$/) - before, 4, 'one ping, retried up to 4 attempts');
+    assert.equal((load(run.stdout) as Output).results.filter((result) => result.severity === 'error').length, 30);
+  });
+
+  it('many images in flight share the deadline without listener warnings', async () => {
+    proxy.setRules([]);
+    const tags = Array.from({ length: 24 }, (_, i) => `w${i}`);
+    await Promise.all(tags.map((tag) => registry.push('team/wide', tag, 'oci-manifest')));
+    const run = await runDigester(resourceList(tags.map((tag) => `${registry.host}/team/wide:${tag}`), '  concurrency: 16\n'));
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(run.stderr, '');
+  });
 });
