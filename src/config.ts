@@ -1,4 +1,5 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
+import './registry/schema.js';
 import { ConfigError, parseDuration, settingsFromEnv, splitList, splitPrefixes, type Settings } from './settings.js';
 
 export { ConfigError, parseDuration, splitPrefixes, type Settings } from './settings.js';
@@ -14,29 +15,29 @@ export const DIGESTER_KIND = 'Digester';
 
 /** One registry's routing: where requests for `host` go, and whether plain http/unverified TLS is allowed. */
 export const RegistryConfig = z.strictObject({
-  host: z.string().min(1),
-  endpoint: z.url({ protocol: /^https?$/ }).optional(),
+  host: z.string().check(z.minLength(1)),
+  endpoint: z.optional(z.url({ protocol: /^https?$/ })),
   /** Mirrors, tried in order; a failing one falls through to the next. */
-  endpoints: z.array(z.url({ protocol: /^https?$/ })).min(1).optional(),
-  insecure: z.boolean().optional(),
+  endpoints: z.optional(z.array(z.url({ protocol: /^https?$/ })).check(z.minLength(1))),
+  insecure: z.optional(z.boolean()),
   /** PEM file of extra CAs trusted for this registry. */
-  caFile: z.string().min(1).optional(),
+  caFile: z.optional(z.string().check(z.minLength(1))),
 });
 export type RegistryConfig = z.infer<typeof RegistryConfig>;
 
-const Duration = z.union([z.number().positive(), z.string().min(1)]);
-const Metadata = z.looseObject({}).optional();
+const Duration = z.union([z.number().check(z.positive()), z.string().check(z.minLength(1))]);
+const Metadata = z.optional(z.looseObject({}));
 
 /** The typed functionConfig, `apiVersion: fn.digester.dev/v1alpha1`, `kind: Digester`. */
 export const DigesterConfig = z.strictObject({
   apiVersion: z.literal(DIGESTER_API_VERSION),
   kind: z.literal(DIGESTER_KIND),
   metadata: Metadata,
-  skipPrefixes: z.array(z.string().min(1)).optional(),
-  registries: z.array(RegistryConfig).optional(),
-  concurrency: z.number().int().min(1).max(256).optional(),
-  timeout: Duration.optional(),
-  deadline: Duration.optional(),
+  skipPrefixes: z.optional(z.array(z.string().check(z.minLength(1)))),
+  registries: z.optional(z.array(RegistryConfig)),
+  concurrency: z.optional(z.int().check(z.minimum(1), z.maximum(256))),
+  timeout: z.optional(Duration),
+  deadline: z.optional(Duration),
 });
 export type DigesterConfig = z.infer<typeof DigesterConfig>;
 
@@ -45,15 +46,15 @@ export const ConfigMapConfig = z.strictObject({
   apiVersion: z.literal('v1'),
   kind: z.literal('ConfigMap'),
   metadata: Metadata,
-  data: z
-    .strictObject({
-      'skip-prefixes': z.string().optional(),
-      concurrency: z.string().regex(/^\d+$/, 'expected a whole number').optional(),
-      timeout: z.string().optional(),
-      deadline: z.string().optional(),
-      'insecure-registries': z.string().optional(),
-    })
-    .optional(),
+  data: z.optional(
+    z.strictObject({
+      'skip-prefixes': z.optional(z.string()),
+      concurrency: z.optional(z.string().check(z.regex(/^\d+$/, 'expected a whole number'))),
+      timeout: z.optional(z.string()),
+      deadline: z.optional(z.string()),
+      'insecure-registries': z.optional(z.string()),
+    }),
+  ),
 });
 export type ConfigMapConfig = z.infer<typeof ConfigMapConfig>;
 
@@ -101,7 +102,7 @@ function checkConcurrency(value: number): number {
 
 
 
-function parseWith<T>(schema: z.ZodType<T>, value: unknown, kind: string): T {
+function parseWith<T>(schema: z.ZodMiniType<T>, value: unknown, kind: string): T {
   const parsed = schema.safeParse(value);
   if (parsed.success) return parsed.data;
   const messages = parsed.error.issues.map((issue) => formatIssue(issue));

@@ -1,14 +1,15 @@
 import { execFile, type ExecFileException } from 'node:child_process';
-import { z } from 'zod';
+import * as z from 'zod/mini';
+import './schema.js';
 import { CREDENTIAL_HELPER_GET, MAX_SMALL_BODY_BYTES } from './constants.js';
 import type { Credentials } from './docker-config.js';
 import { formatSeconds, RegistryError } from './errors.js';
 
 /** Output of `docker-credential-<name> get` (docker-credential-helpers `credentials.Credentials`). */
 export const HelperOutput = z.object({
-  ServerURL: z.string().optional(),
-  Username: z.string().optional(),
-  Secret: z.string().optional(),
+  ServerURL: z.optional(z.string()),
+  Username: z.optional(z.string()),
+  Secret: z.optional(z.string()),
 });
 /** Parsed helper output. */
 export type HelperOutput = z.infer<typeof HelperOutput>;

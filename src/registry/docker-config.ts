@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod/mini';
+import './schema.js';
 import { DOCKER_HUB_CONFIG_KEY, DOCKER_HUB_REGISTRY } from './constants.js';
 import { getHelperCredentials, type HelperOptions } from './credential-helper.js';
 import { canonicalRegistry } from './endpoint.js';
@@ -13,19 +14,19 @@ export type Credentials =
 
 /** One `auths` entry of config.json (docker/cli `types.AuthConfig`). */
 export const AuthConfig = z.looseObject({
-  auth: z.string().optional(),
-  username: z.string().optional(),
-  password: z.string().optional(),
-  identitytoken: z.string().optional(),
+  auth: z.optional(z.string()),
+  username: z.optional(z.string()),
+  password: z.optional(z.string()),
+  identitytoken: z.optional(z.string()),
 });
 /** Parsed `auths` entry. */
 export type AuthConfig = z.infer<typeof AuthConfig>;
 
 /** The parts of `~/.docker/config.json` that hold credentials (docker/cli `configfile.ConfigFile`). */
 export const DockerConfig = z.looseObject({
-  auths: z.record(z.string(), AuthConfig).optional(),
-  credHelpers: z.record(z.string(), z.string()).optional(),
-  credsStore: z.string().optional(),
+  auths: z.optional(z.record(z.string(), AuthConfig)),
+  credHelpers: z.optional(z.record(z.string(), z.string())),
+  credsStore: z.optional(z.string()),
 });
 /** Parsed docker config. */
 export type DockerConfig = z.infer<typeof DockerConfig>;

@@ -1,5 +1,6 @@
 import { STATUS_CODES } from 'node:http';
-import { z } from 'zod';
+import * as z from 'zod/mini';
+import './schema.js';
 import {
   FINAL_STATUSES,
   REGISTRY_CODE_DENIED,
@@ -66,13 +67,13 @@ export class RegistryError extends Error {
 
 /** The error body of the distribution spec, section "Error Codes": `{"errors":[{code,message,detail}]}`. */
 export const ErrorBody = z.object({
-  errors: z.array(z.object({ code: z.string(), message: z.string().optional(), detail: z.unknown().optional() })),
+  errors: z.array(z.object({ code: z.string(), message: z.optional(z.string()), detail: z.optional(z.unknown()) })),
 });
 /** Parsed distribution error body. */
 export type ErrorBody = z.infer<typeof ErrorBody>;
 
 // Token servers answer in other shapes: OAuth2 (RFC 6749 §5.2) and Docker Hub's `{"details": …}`.
-const OAuthErrorBody = z.object({ error: z.string(), error_description: z.string().optional() });
+const OAuthErrorBody = z.object({ error: z.string(), error_description: z.optional(z.string()) });
 const DetailsBody = z.object({ details: z.string() });
 
 /** Where a failed response came from, for the message and for choosing the code. */

@@ -1,4 +1,5 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
+import './schema.js';
 import {
   AUTHORIZATION_BASIC,
   DEFAULT_TOKEN_TTL_SECONDS,
@@ -31,9 +32,9 @@ export interface Token {
 
 /** Token endpoint response (docker token spec `token.md` "Token Response Fields"; OAuth2 uses access_token). */
 export const TokenResponse = z.object({
-  token: z.string().optional(),
-  access_token: z.string().optional(),
-  expires_in: z.number().optional(),
+  token: z.optional(z.string()),
+  access_token: z.optional(z.string()),
+  expires_in: z.optional(z.number()),
 });
 /** Parsed token response. */
 export type TokenResponse = z.infer<typeof TokenResponse>;

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { Agent, EnvHttpProxyAgent, request, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
+import { Agent, EnvHttpProxyAgent } from './undici.js';
 import { abortError } from './abort.js';
 import { loadCaCertificates } from './ca-certificates.js';
 import { HEADER_USER_AGENT } from './constants.js';
@@ -108,8 +109,9 @@ export class Transport {
     const dispatcher = isLoopbackHost(url.host) ? dispatchers.direct : dispatchers.proxied;
     const timeout = AbortSignal.timeout(timeoutMs);
     try {
-      const response = await request(url, {
-        dispatcher,
+      const response = await dispatcher.request({
+        origin: url.origin,
+        path: `${url.pathname}${url.search}`,
         method: method as Dispatcher.HttpMethod,
         headers: { [HEADER_USER_AGENT]: userAgent, ...init.headers },
         body: init.body ?? null,
