@@ -110,17 +110,20 @@ function readItem(source: string, node: TreeNode, index: number): Item {
   const metadata = getEntry(node, 'metadata');
   const annotations = getEntry(metadata, 'annotations');
   const namespace = getString(source, metadata, 'namespace');
-  const ref: ResourceRef = {
+  const ref: { apiVersion: string; kind: string; name: string; namespace?: string } = {
     apiVersion: getString(source, node, 'apiVersion') ?? '',
     kind: getString(source, node, 'kind') ?? '',
     name: getString(source, metadata, 'name') ?? '',
-    ...(namespace !== undefined && namespace !== '' && { namespace }),
   };
-  const path = firstString(source, annotations, PATH_ANNOTATIONS);
-  const indexText = firstString(source, annotations, INDEX_ANNOTATIONS);
-  const fileIndex = indexText !== undefined && /^\d+$/.test(indexText) ? Number(indexText) : undefined;
-  const file = path === undefined ? undefined : { path, ...(fileIndex !== undefined && { index: fileIndex }) };
-  const localConfig = getString(source, annotations, LOCAL_CONFIG)?.toLowerCase() === 'true';
+  if (namespace !== undefined && namespace !== '') ref.namespace = namespace;
+  // Most lists carry no path annotations, and none need the index parsed twice.
+  const path = annotations === undefined ? undefined : firstString(source, annotations, PATH_ANNOTATIONS);
+  let file: FileRef | undefined;
+  if (path !== undefined) {
+    const indexText = firstString(source, annotations, INDEX_ANNOTATIONS);
+    file = indexText !== undefined && /^\d+$/.test(indexText) ? { path, index: Number(indexText) } : { path };
+  }
+  const localConfig = annotations !== undefined && getString(source, annotations, LOCAL_CONFIG)?.toLowerCase() === 'true';
   return { node, index, ref, file, localConfig };
 }
 
