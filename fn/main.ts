@@ -42,6 +42,9 @@ async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(`digester ${version()}\n`);
     return EXIT.ok;
   }
+  if (first === 'resolve' || first === 'check') return (await import('./cli.js')).runCli(first, argv.slice(1));
+  if (first === 'kustomize-plugin') return (await import('./kustomize-plugin.js')).runKustomizePlugin(argv.slice(1));
+  if (first === 'install-kustomize-plugin') return (await import('./kustomize-plugin.js')).installKustomizePlugin(argv.slice(1));
   if (first !== undefined) {
     process.stderr.write(`digester: unknown argument ${JSON.stringify(first)}; see digester --help\n`);
     return EXIT.unusableInput;

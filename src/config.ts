@@ -38,6 +38,7 @@ export const DigesterConfig = z.strictObject({
   concurrency: z.optional(z.int().check(z.minimum(1), z.maximum(256))),
   timeout: z.optional(Duration),
   deadline: z.optional(Duration),
+  mode: z.optional(z.enum(['resolve', 'check'])),
 });
 export type DigesterConfig = z.infer<typeof DigesterConfig>;
 
@@ -52,6 +53,7 @@ export const ConfigMapConfig = z.strictObject({
       concurrency: z.optional(z.string().check(z.regex(/^\d+$/, 'expected a whole number'))),
       timeout: z.optional(z.string()),
       deadline: z.optional(z.string()),
+      mode: z.optional(z.enum(['resolve', 'check'])),
       'insecure-registries': z.optional(z.string()),
     }),
   ),
@@ -75,6 +77,7 @@ export function loadSettings(functionConfig: unknown, env: NodeJS.ProcessEnv): S
       concurrency: data.concurrency === undefined ? base.concurrency : checkConcurrency(Number(data.concurrency)),
       timeoutMs: data.timeout === undefined ? base.timeoutMs : parseDuration(data.timeout, 'data.timeout'),
       deadlineMs: data.deadline === undefined ? base.deadlineMs : parseDuration(data.deadline, 'data.deadline'),
+      mode: data.mode ?? base.mode,
     };
   }
   if (kind === DIGESTER_KIND) {
@@ -86,6 +89,7 @@ export function loadSettings(functionConfig: unknown, env: NodeJS.ProcessEnv): S
       concurrency: config.concurrency ?? base.concurrency,
       timeoutMs: config.timeout === undefined ? base.timeoutMs : parseDuration(config.timeout, 'timeout'),
       deadlineMs: config.deadline === undefined ? base.deadlineMs : parseDuration(config.deadline, 'deadline'),
+      mode: config.mode ?? base.mode,
     };
   }
   throw new ConfigError(

@@ -26,6 +26,8 @@ export interface Settings {
   /** The whole run's deadline. */
   readonly deadlineMs: number;
   readonly debug: boolean;
+  /** `resolve` pins images; `check` only reports those that are not pinned, without network. */
+  readonly mode: 'resolve' | 'check';
 }
 
 /** A configuration problem, reported as an error result naming the field. */
@@ -46,6 +48,7 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv): Settings {
     timeoutMs: DEFAULT_TIMEOUT_MS,
     deadlineMs: DEFAULT_DEADLINE_MS,
     debug: isTruthy(env['DEBUG']),
+    mode: 'resolve',
   };
 }
 

@@ -1,12 +1,11 @@
 import { ConfigError, settingsFromEnv, type Settings } from '../settings.js';
-import { planImage, resolveAll, type DigestSource, type ImagePlan, type ResolveTask } from '../resolve/index.js';
+import type { DigestSource } from '../resolve/index.js';
 import { collectPullSecrets } from './pull-secrets.js';
 import { readResourceList, type ResourceList } from './resource-list.js';
-import { exitCodeFor, fieldError, summaryResult, type Result, type Tally } from './results.js';
+import { pinResources } from './pin.js';
+import { exitCodeFor, type Result } from './results.js';
 import { appendResultsEdit } from './results-text.js';
-import { scanImages } from './scan.js';
-import { appendToScalar, applyEdits, type Edit } from './splice.js';
-import type { ScalarNode } from './yaml-tree.js';
+import { applyEdits, type Edit } from './splice.js';
 import { AliasBudgetError, toPlainValue } from './yaml-value.js';
 
 /** What the processor needs from its surroundings. */
@@ -52,6 +51,11 @@ export async function processResourceList(input: string, options: ProcessOptions
     if (!(error instanceof ConfigError || error instanceof AliasBudgetError)) throw error;
     return finish(list, [], [{ message: error.message, severity: 'error' }]);
   }
+  if (settings.mode === 'check') {
+    // A validator: no registry is asked, the ResourceList goes out unchanged with the findings.
+    const outcome = await pinResources(list, settings, undefined, options.log);
+    return finish(list, [], outcome.results);
+  }
   const pullSecrets = collectPullSecrets(list);
   let source: DigestSource;
   try {
@@ -62,73 +66,11 @@ export async function processResourceList(input: string, options: ProcessOptions
     return finish(list, [], [{ message: `invalid functionConfig.registries: ${reason}`, severity: 'error' }]);
   }
   try {
-    return await pinImages(list, settings, source, pullSecrets.problems, options.log);
+    const outcome = await pinResources(list, settings, source, options.log);
+    return finish(list, outcome.edits, [...pullSecrets.problems, ...outcome.results]);
   } finally {
     await source.close?.();
   }
-}
-
-async function pinImages(
-  list: ResourceList,
-  settings: Settings,
-  source: DigestSource,
-  secretProblems: readonly Result[],
-  log: ((message: string) => void) | undefined,
-): Promise<ProcessOutcome> {
-  const occurrences = scanImages(list);
-  const tally: Tally = { resolved: 0, unique: 0, alreadyPinned: 0, skippedByPrefix: 0, failed: 0 };
-  // Errors are collected per occurrence so they come out in document order.
-  const errors: Array<Result | undefined> = [];
-  const tasks = new Map<string, ResolveTask>();
-  const keys: Array<string | undefined> = [];
-  // Large lists repeat a few images many times: each distinct string is parsed once.
-  const plans = new Map<string, ImagePlan>();
-
-  occurrences.forEach((occurrence, position) => {
-    if (!('image' in occurrence)) {
-      errors[position] = fieldError(occurrence.item, occurrence.path, occurrence.problem);
-      return;
-    }
-    let plan = plans.get(occurrence.image);
-    if (plan === undefined) {
-      plan = planImage(occurrence.image, settings.skipPrefixes);
-      plans.set(occurrence.image, plan);
-    }
-    if (plan.action === 'keep-pinned') tally.alreadyPinned++;
-    else if (plan.action === 'skip') tally.skippedByPrefix++;
-    else if (plan.action === 'invalid') errors[position] = fieldError(occurrence.item, occurrence.path, plan.error.message);
-    else {
-      if (!tasks.has(plan.key)) tasks.set(plan.key, { key: plan.key, image: occurrence.image, reference: plan.reference });
-      keys[position] = plan.key;
-    }
-  });
-
-  log?.(`resolving ${tasks.size} unique image(s), ${settings.concurrency} at a time`);
-  const resolutions = await resolveAll([...tasks.values()], source, {
-    concurrency: settings.concurrency,
-    deadlineMs: settings.deadlineMs,
-  });
-  const edits = new Map<ScalarNode, Edit>();
-  const pinnedKeys = new Set<string>();
-  occurrences.forEach((occurrence, position) => {
-    const key = keys[position];
-    const resolution = key === undefined ? undefined : resolutions.get(key);
-    if (key === undefined || resolution === undefined || !('scalar' in occurrence)) return;
-    if (!resolution.ok) {
-      errors[position] = fieldError(occurrence.item, occurrence.path, resolution.error.message);
-      return;
-    }
-    tally.resolved++;
-    pinnedKeys.add(key);
-    // One scalar reached through several aliases is edited once.
-    if (!edits.has(occurrence.scalar)) {
-      edits.set(occurrence.scalar, appendToScalar(list.document.source, occurrence.scalar, `@${resolution.digest}`));
-    }
-  });
-  const results = errors.filter((result): result is Result => result !== undefined);
-  tally.failed = results.length;
-  tally.unique = pinnedKeys.size;
-  return finish(list, [...edits.values()], [...secretProblems, ...results, summaryResult(tally)]);
 }
 
 function finish(list: ResourceList, edits: readonly Edit[], results: readonly Result[]): ProcessOutcome {

@@ -1,5 +1,6 @@
 import { eachItem, findPodSpecs } from './image-fields.js';
-import type { Item, ResourceList } from './resource-list.js';
+import type { Item } from './resource-list.js';
+import type { ResourceSet } from './scan.js';
 import { fieldError, type Result } from './results.js';
 import { getEntry, getString } from './yaml-tree.js';
 
@@ -21,7 +22,7 @@ export interface PullSecrets {
 }
 
 /** Collects the registry credentials of Secrets that pods in the list use as imagePullSecrets. */
-export function collectPullSecrets(list: ResourceList): PullSecrets {
+export function collectPullSecrets(list: ResourceSet): PullSecrets {
   const { source } = list.document;
   const documents: string[] = [];
   const problems: Result[] = [];
@@ -50,7 +51,7 @@ export function collectPullSecrets(list: ResourceList): PullSecrets {
   return { documents, problems };
 }
 
-function readSecret(list: ResourceList, item: Item, key: string): string | Result {
+function readSecret(list: ResourceSet, item: Item, key: string): string | Result {
   const { source } = list.document;
   const plain = getString(source, getEntry(item.node, 'stringData'), key);
   const encoded = getString(source, getEntry(item.node, 'data'), key);

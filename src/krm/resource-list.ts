@@ -103,7 +103,8 @@ export function readResourceList(source: string, options: { maxDepth?: number } 
   return { document, root, items, functionConfig: getEntry(root, 'functionConfig') };
 }
 
-function readItem(source: string, node: TreeNode, index: number): Item {
+/** Reads the identity of one resource (kind, name, namespace, file annotations, local-config). */
+export function readItem(source: string, node: TreeNode, index: number): Item {
   if (deref(node)?.kind !== 'map') {
     throw new UnusableInputError(`ResourceList.items[${index}] must be a resource mapping`);
   }

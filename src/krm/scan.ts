@@ -1,5 +1,5 @@
 import { findImageFields } from './image-fields.js';
-import type { Item, ResourceList } from './resource-list.js';
+import type { Item } from './resource-list.js';
 import { deref, scalarValue, type ScalarNode, type TreeNode } from './yaml-tree.js';
 import { scalarType } from './yaml-value.js';
 
@@ -8,13 +8,19 @@ export type ImageOccurrence =
   | { readonly item: Item; readonly path: string; readonly scalar: ScalarNode; readonly image: string }
   | { readonly item: Item; readonly path: string; readonly problem: string };
 
+/** Resources to scan: a ResourceList's items, or the documents of a YAML stream. */
+export interface ResourceSet {
+  readonly document: { readonly source: string; readonly hasAliases: boolean };
+  readonly items: readonly Item[];
+}
+
 /**
  * Finds every image field in the ResourceList's items, skipping resources
  * marked `config.kubernetes.io/local-config: "true"` (the Kptfile and
  * friends). An image scalar reachable through YAML anchors from anything but
  * image fields is refused: pinning it would silently change that other field.
  */
-export function scanImages(list: ResourceList): ImageOccurrence[] {
+export function scanImages(list: ResourceSet): ImageOccurrence[] {
   const { source } = list.document;
   const found: Array<{ item: Item; path: string; node: TreeNode }> = [];
   for (const item of list.items) {

@@ -125,6 +125,30 @@ function formatSeconds(ms: number): string {
 }
 
 /**
+ * Wraps a source so each target is resolved once however many callers ask:
+ * the CLI pins many files, and the same image in a hundred files costs one
+ * request. Failures are kept too, so a missing tag is reported per file
+ * without asking again.
+ */
+export function memoizeSource(source: DigestSource): DigestSource {
+  const known = new Map<string, Promise<string>>();
+  return {
+    expect: (targets) => source.expect?.(targets),
+    resolveDigest(target, options) {
+      const key = `${target.registry}/${target.repository}:${target.reference}`;
+      let pending = known.get(key);
+      if (pending === undefined) {
+        pending = source.resolveDigest(target, options);
+        known.set(key, pending);
+        pending.catch(() => undefined);
+      }
+      return pending;
+    },
+    close: () => source.close?.() ?? Promise.resolve(),
+  };
+}
+
+/**
  * Builds the registry-backed digest source the function uses by default. The
  * client (undici, zod) is imported on first use, so a run with nothing to
  * resolve starts as fast as node itself. Registry mappings are still checked

@@ -27,7 +27,7 @@ describe('parseDuration', () => {
 describe('loadSettings', () => {
   it('defaults, with SKIP_PREFIXES and DEBUG from the environment', () => {
     const settings = loadSettings(undefined, { SKIP_PREFIXES: 'a/:b/', DEBUG: '1' });
-    assert.deepEqual(settings, { skipPrefixes: ['a/', 'b/'], registries: [], concurrency: 16, timeoutMs: 10_000, deadlineMs: 300_000, debug: true });
+    assert.deepEqual(settings, { skipPrefixes: ['a/', 'b/'], registries: [], concurrency: 16, timeoutMs: 10_000, deadlineMs: 300_000, debug: true, mode: 'resolve' });
   });
 
   it('reads the kebab-case ConfigMap kpt builds from key=value arguments', () => {

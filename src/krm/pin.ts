@@ -1,0 +1,124 @@
+import { planImage, resolveAll, type DigestSource, type ImagePlan, type ResolveTask } from '../resolve/index.js';
+import type { Settings } from '../settings.js';
+import type { Item } from './resource-list.js';
+import { fieldError, summaryResult, type Result, type Tally } from './results.js';
+import { scanImages, type ImageOccurrence, type ResourceSet } from './scan.js';
+import { appendToScalar, type Edit } from './splice.js';
+import type { ScalarNode } from './yaml-tree.js';
+
+// The engine shared by the KRM function, the CLI and the kustomize plugin:
+// find the image fields of a set of resources, resolve what needs resolving
+// (or, in check mode, only report it), and return text edits plus results.
+
+/** What happened to one image field, for the CLI's reports. */
+export interface ImageReport {
+  readonly item: Item;
+  readonly path: string;
+  /** Offset of the value in the source, for line numbers. */
+  readonly offset: number | undefined;
+  readonly before: string | undefined;
+  readonly after?: string;
+  readonly status: 'pinned' | 'already-pinned' | 'skipped' | 'unpinned' | 'failed';
+  readonly message?: string;
+}
+
+/** The edits to make, the results to report, and one report per image field. */
+export interface PinOutcome {
+  readonly edits: readonly Edit[];
+  readonly results: readonly Result[];
+  readonly reports: readonly ImageReport[];
+}
+
+/** How to run: `resolve` pins images; `check` resolves nothing and reports every image that is not pinned. */
+export type PinMode = 'resolve' | 'check';
+
+/** Pins (or checks) every image field of the resources. Never throws for a registry failure. */
+export async function pinResources(
+  set: ResourceSet,
+  settings: Settings,
+  source: DigestSource | undefined,
+  log?: (message: string) => void,
+): Promise<PinOutcome> {
+  const occurrences = scanImages(set);
+  const tally: Tally = { resolved: 0, unique: 0, alreadyPinned: 0, skippedByPrefix: 0, failed: 0 };
+  // Everything is collected per occurrence so it comes out in document order.
+  const reports: ImageReport[] = [];
+  const tasks = new Map<string, ResolveTask>();
+  const keys: Array<string | undefined> = [];
+  // Large lists repeat a few images many times: each distinct string is parsed once.
+  const plans = new Map<string, ImagePlan>();
+  const check = settings.mode === 'check' || source === undefined;
+
+  occurrences.forEach((occurrence, position) => {
+    const base = baseReport(occurrence);
+    if (!('image' in occurrence)) {
+      reports[position] = { ...base, status: 'failed', message: occurrence.problem };
+      return;
+    }
+    let plan = plans.get(occurrence.image);
+    if (plan === undefined) {
+      plan = planImage(occurrence.image, settings.skipPrefixes);
+      plans.set(occurrence.image, plan);
+    }
+    if (plan.action === 'keep-pinned') {
+      tally.alreadyPinned++;
+      reports[position] = { ...base, status: 'already-pinned' };
+    } else if (plan.action === 'skip') {
+      tally.skippedByPrefix++;
+      reports[position] = { ...base, status: 'skipped' };
+    } else if (plan.action === 'invalid') {
+      reports[position] = { ...base, status: 'failed', message: plan.error.message };
+    } else if (check) {
+      reports[position] = { ...base, status: 'unpinned', message: `image \`${occurrence.image}\` is not pinned to a digest` };
+    } else {
+      if (!tasks.has(plan.key)) tasks.set(plan.key, { key: plan.key, image: occurrence.image, reference: plan.reference });
+      keys[position] = plan.key;
+    }
+  });
+
+  const edits = new Map<ScalarNode, Edit>();
+  if (source !== undefined && tasks.size > 0) {
+    log?.(`resolving ${tasks.size} unique image(s), ${settings.concurrency} at a time`);
+    const resolutions = await resolveAll([...tasks.values()], source, {
+      concurrency: settings.concurrency,
+      deadlineMs: settings.deadlineMs,
+    });
+    const pinnedKeys = new Set<string>();
+    occurrences.forEach((occurrence, position) => {
+      const key = keys[position];
+      const resolution = key === undefined ? undefined : resolutions.get(key);
+      if (key === undefined || resolution === undefined || !('scalar' in occurrence)) return;
+      const base = baseReport(occurrence);
+      if (!resolution.ok) {
+        reports[position] = { ...base, status: 'failed', message: resolution.error.message };
+        return;
+      }
+      tally.resolved++;
+      pinnedKeys.add(key);
+      const suffix = `@${resolution.digest}`;
+      reports[position] = { ...base, status: 'pinned', after: `${occurrence.image}${suffix}` };
+      // One scalar reached through several aliases is edited once.
+      if (!edits.has(occurrence.scalar)) edits.set(occurrence.scalar, appendToScalar(set.document.source, occurrence.scalar, suffix));
+    });
+    tally.unique = pinnedKeys.size;
+  }
+  const results: Result[] = [];
+  for (const report of reports) {
+    if (report !== undefined && report.message !== undefined) results.push(fieldError(report.item, report.path, report.message));
+  }
+  tally.failed = results.length;
+  return { edits: [...edits.values()], results: [...results, check ? checkSummary(tally, results.length) : summaryResult(tally)], reports };
+}
+
+function baseReport(occurrence: ImageOccurrence): Pick<ImageReport, 'item' | 'path' | 'offset' | 'before'> {
+  if (!('scalar' in occurrence)) return { item: occurrence.item, path: occurrence.path, offset: undefined, before: undefined };
+  return { item: occurrence.item, path: occurrence.path, offset: occurrence.scalar.event.valueStart, before: occurrence.image };
+}
+
+function checkSummary(tally: Tally, problems: number): Result {
+  const pinned = tally.alreadyPinned;
+  return {
+    message: `checked ${pinned + tally.skippedByPrefix + problems} image(s): ${pinned} pinned, ${tally.skippedByPrefix} skipped, ${problems} not pinned or invalid`,
+    severity: 'info',
+  };
+}

@@ -1,0 +1,83 @@
+import type { DigestSource } from '../resolve/index.js';
+import type { Settings } from '../settings.js';
+import { pinResources, type ImageReport } from './pin.js';
+import { readItem, UnusableInputError, type Item } from './resource-list.js';
+import { exitCodeFor, type Result } from './results.js';
+import type { ResourceSet } from './scan.js';
+import { applyEdits } from './splice.js';
+import { deref, getString, parseYamlDocuments, type YamlDocument } from './yaml-tree.js';
+
+// Plain Kubernetes YAML, as `kubectl apply -f`, `helm template` and kustomize's
+// legacy exec plugins use it: a stream of documents, each a resource. The
+// same engine as the KRM function pins them, byte for byte; documents that
+// are not Kubernetes resources (no apiVersion and kind) are left alone.
+
+/** How to process one stream. */
+export interface StreamOptions {
+  readonly settings: Settings;
+  /** Where digests come from; undefined (or settings.mode `check`) only checks. */
+  readonly source?: DigestSource | undefined;
+  /** The file the stream came from, for results (`file.path`, with the document index). */
+  readonly file?: string | undefined;
+  readonly log?: (message: string) => void;
+}
+
+/** The pinned text, with what happened to each image. */
+export interface StreamOutcome {
+  readonly output: string;
+  readonly results: readonly Result[];
+  readonly reports: readonly ImageReport[];
+  readonly edits: number;
+  /** How many documents were Kubernetes resources. */
+  readonly resources: number;
+  readonly exitCode: 0 | 1;
+}
+
+/** Reads a YAML stream into the resources it holds. Throws UnusableInputError for malformed YAML. */
+export function readResourceStream(text: string, file?: string): ResourceSet {
+  let documents: YamlDocument[];
+  try {
+    documents = parseYamlDocuments(text);
+  } catch (error) {
+    throw new UnusableInputError(`${file === undefined ? '' : `${file}: `}${error instanceof Error ? error.message : String(error)}`);
+  }
+  const items: Item[] = [];
+  documents.forEach((document, index) => {
+    const root = deref(document.root);
+    if (root?.kind !== 'map' || getString(text, root, 'apiVersion') === undefined || getString(text, root, 'kind') === undefined) return;
+    const item = readItem(text, root, index);
+    items.push(file === undefined || item.file !== undefined ? item : { ...item, file: { path: file, index } });
+  });
+  return { document: { source: text, hasAliases: documents.some((document) => document.hasAliases) }, items };
+}
+
+/** Pins (or checks) the images of a YAML stream; the output is the input with only image scalars changed. */
+export async function processStream(text: string, options: StreamOptions): Promise<StreamOutcome> {
+  const set = readResourceStream(text, options.file);
+  const source = options.settings.mode === 'check' ? undefined : options.source;
+  const outcome = await pinResources(set, options.settings, source, options.log);
+  return {
+    output: outcome.edits.length === 0 ? text : applyEdits(text, outcome.edits),
+    results: outcome.results,
+    reports: outcome.reports,
+    edits: outcome.edits.length,
+    resources: set.items.length,
+    exitCode: exitCodeFor(outcome.results),
+  };
+}
+
+/** The 1-based line of an offset, with a line index built once per text. */
+export function lineLocator(text: string): (offset: number) => number {
+  const starts = [0];
+  for (let at = text.indexOf('\n'); at !== -1; at = text.indexOf('\n', at + 1)) starts.push(at + 1);
+  return (offset) => {
+    let low = 0;
+    let high = starts.length - 1;
+    while (low < high) {
+      const mid = (low + high + 1) >> 1;
+      if ((starts[mid] ?? 0) <= offset) low = mid;
+      else high = mid - 1;
+    }
+    return low + 1;
+  };
+}
