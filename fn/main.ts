@@ -9,6 +9,10 @@ import { createRegistrySource } from '../src/resolve/index.js';
 const EXIT = { ok: 0, errorResults: 1, unusableInput: 2, internal: 3 } as const;
 
 const HELP = `Usage: digester < resource-list.yaml > resource-list.yaml
+       digester resolve [flags] PATH...      pin images in plain YAML files in place (- for stdin)
+       digester check [flags] PATH...        list images that are not pinned; no network
+       digester install-kustomize-plugin     install the kubectl kustomize legacy exec plugin
+       digester kustomize-plugin CONFIG      run as that plugin (kustomize calls this)
 
 A KRM function that pins container images to digests: every image in the
 ResourceList's workloads (containers, initContainers, ephemeralContainers and
@@ -28,7 +32,7 @@ Exit codes: 0 all images pinned or skipped; 1 error results (output still writte
 2 input is not a usable ResourceList (nothing written); 3 internal error.
 
 Options:
-  -h, --help     show this help
+  -h, --help     show this help (each subcommand has its own --help)
   -v, --version  print the version
 `;
 
