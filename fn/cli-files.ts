@@ -35,7 +35,8 @@ export class InputPathError extends Error {
 /**
  * Expands the PATH arguments into files, in argument order with each
  * directory's files sorted: `*.yaml` and `*.yml` found by walking, skipping
- * hidden directories, `node_modules` and symlinked directories (no loops);
+ * hidden directories, `node_modules`, symlinked directories (no loops) and
+ * Helm charts (directories holding a Chart.yaml);
  * a file named explicitly is taken whatever its extension. `-` is stdin.
  * A file reached twice (two arguments, or a symlink) is read once.
  */
@@ -68,6 +69,9 @@ async function walk(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { withFileTypes: true }).catch((error: unknown) => {
     throw new InputPathError(`${dir}: ${describeFsError(error)}`);
   });
+  // A Helm chart's templates are not manifests until `helm template` renders them
+  // (`image: "{{ .Values.image }}"`); pin the rendered stream with `resolve -` instead.
+  if (entries.some((entry) => entry.name === 'Chart.yaml' && entry.isFile())) return [];
   entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const files: string[] = [];
   for (const entry of entries) {

@@ -108,6 +108,10 @@ spec:
           {{- toYaml . | nindent 12 }}
         {{- end }}
 `,
+  // A Helm chart whose template happens to parse as YAML: skipped as a whole, because of Chart.yaml.
+  'charts/api/Chart.yaml': 'apiVersion: v2\nname: api\nversion: 0.1.0\n',
+  'charts/api/templates/deployment.yaml':
+    'apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: api\nspec:\n  template:\n    spec:\n      containers:\n      - name: api\n        image: "{{ .Values.image }}"\n',
   '.git/pod.yaml': 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: hidden\nspec:\n  containers:\n  - name: a\n    image: nginx:1.27\n',
   'node_modules/pkg/pod.yaml': 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: vendored\nspec:\n  containers:\n  - name: a\n    image: nginx:1.27\n',
   'README.md': 'image: nginx:1.27\n',
