@@ -1,7 +1,6 @@
-import { spawn } from 'node:child_process';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DIGESTER_BIN, type DigesterRun } from './run-digester.js';
+import { DIGESTER_BIN, runCaptured, type DigesterRun } from './run-digester.js';
 import { readTree } from './example-workspace.js';
 
 // `digester resolve` and `digester check` run as CI runs them: the built
@@ -21,24 +20,7 @@ export function runCli(args: readonly string[], options: CliRunOptions): Promise
 }
 
 /** Runs an executable (a script from examples/, say) the same way, capturing its output and exit code. */
-export function runCaptured(file: string, args: readonly string[], options: CliRunOptions): Promise<DigesterRun> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(file, [...args], {
-      cwd: options.cwd,
-      env: { PATH: process.env['PATH'], HOME: process.env['HOME'], ...options.env },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    const stdout: Buffer[] = [];
-    const stderr: Buffer[] = [];
-    child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
-    child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
-    child.on('error', reject);
-    child.on('close', (code) =>
-      resolve({ stdout: Buffer.concat(stdout).toString('utf8'), stderr: Buffer.concat(stderr).toString('utf8'), code }),
-    );
-    child.stdin.end(options.input ?? '');
-  });
-}
+export { runCaptured } from './run-digester.js';
 
 /** A file's identity and mode: a rewritten file gets a new inode (temp file + rename). */
 export interface FileIdentity {

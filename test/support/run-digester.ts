@@ -13,9 +13,23 @@ export interface DigesterRun {
 
 /** Runs the built function as a process, feeding `input` on stdin. */
 export function runDigester(input: string, env: NodeJS.ProcessEnv = {}, args: readonly string[] = []): Promise<DigesterRun> {
+  return runCaptured(process.execPath, [DIGESTER_BIN, ...args], { input, env });
+}
+
+/** How to run a process for a test. */
+export interface CaptureOptions {
+  readonly cwd?: string;
+  readonly env?: NodeJS.ProcessEnv;
+  /** Fed on stdin; stdin is closed empty when absent. */
+  readonly input?: string;
+}
+
+/** Runs an executable with only PATH and HOME from this process's environment, capturing its output and exit code. */
+export function runCaptured(file: string, args: readonly string[], options: CaptureOptions): Promise<DigesterRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [DIGESTER_BIN, ...args], {
-      env: { PATH: process.env['PATH'], HOME: process.env['HOME'], ...env },
+    const child = spawn(file, [...args], {
+      ...(options.cwd !== undefined && { cwd: options.cwd }),
+      env: { PATH: process.env['PATH'], HOME: process.env['HOME'], ...options.env },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     const stdout: Buffer[] = [];
@@ -26,6 +40,6 @@ export function runDigester(input: string, env: NodeJS.ProcessEnv = {}, args: re
     child.on('close', (code) =>
       resolve({ stdout: Buffer.concat(stdout).toString('utf8'), stderr: Buffer.concat(stderr).toString('utf8'), code }),
     );
-    child.stdin.end(input);
+    child.stdin.end(options.input ?? '');
   });
 }
