@@ -4,6 +4,7 @@ import {
   readResourceStream,
   UnusableInputError,
   type ImageReport,
+  type ResourceSet,
 } from '../src/krm/index.js';
 import type { DigestSource } from '../src/resolve/index.js';
 import type { Settings } from '../src/settings.js';
@@ -43,7 +44,7 @@ export function collectInputPullSecrets(inputs: readonly Input[]): InputPullSecr
     if (input.unreadable !== undefined || !input.text.includes('Secret')) continue;
     let found;
     try {
-      found = collectPullSecrets(readResourceStream(input.text, input.label));
+      found = collectPullSecrets(readInput(input));
     } catch (error) {
       if (error instanceof UnusableInputError) continue; // reported when the input is processed
       throw error;
@@ -55,6 +56,18 @@ export function collectInputPullSecrets(inputs: readonly Input[]): InputPullSecr
     }
   }
   return { documents, warnings };
+}
+
+const read = new WeakMap<Input, ResourceSet>();
+
+/** An input read as a YAML stream, once however many steps need it. Throws UnusableInputError. */
+export function readInput(input: Input): ResourceSet {
+  let set = read.get(input);
+  if (set === undefined) {
+    set = readResourceStream(input.text, input.label);
+    read.set(input, set);
+  }
+  return set;
 }
 
 /**
@@ -84,6 +97,7 @@ async function pinInput(
       settings,
       source,
       file: input.label,
+      set: readInput(input),
       ...(log !== undefined && { log }),
     });
     return { input, output: outcome.output, reports: outcome.reports };

@@ -1,10 +1,10 @@
-import { readResourceStream, UnusableInputError } from '../src/krm/index.js';
-import { createRegistrySource } from '../src/resolve/index.js';
+import { UnusableInputError } from '../src/krm/index.js';
+import { debugLog, EXIT, registrySource, writeTo } from './process-io.js';
 import type { Settings } from '../src/settings.js';
 import { helpText, loadCliSettings, parseCliArgs, UsageError, type CliCommand, type CliOptions } from './cli-args.js';
 import { unifiedDiff } from './cli-diff.js';
 import { describeFsError, InputPathError, listInputPaths, readInputs, STDIN_LABEL, writeFileAtomically, type Input } from './cli-files.js';
-import { collectInputPullSecrets, pinInputs, type FileOutcome } from './cli-pin.js';
+import { collectInputPullSecrets, pinInputs, readInput, type FileOutcome } from './cli-pin.js';
 import { formatEntry, imageEntries, isProblem, ProgressLine, summaryLine, tally, type ImageEntry } from './cli-report.js';
 import { shareSource } from './cli-source.js';
 
@@ -12,33 +12,29 @@ import { shareSource } from './cli-source.js';
 // the KRM function, run over plain Kubernetes YAML files for CI. fn/main.ts
 // dispatches here; this file sequences the steps and maps them to exit codes.
 
-/** Exit codes, the same as the function's (README, "Results and exit codes"). */
-const EXIT = { ok: 0, problems: 1, usage: 2, internal: 3 } as const;
-
 /** Runs a subcommand with its arguments (after the subcommand's name) and returns the exit code. */
 export async function runCli(command: CliCommand, args: readonly string[]): Promise<number> {
-  const debug = isDebug(process.env['DEBUG']);
+  const log = debugLog(process.env);
   try {
     const options = parseCliArgs(command, args);
     if (options.help) {
-      await write(process.stdout, helpText(command));
+      await writeTo(process.stdout, helpText(command));
       return EXIT.ok;
     }
-    return await run(options, debug);
+    return await run(options, log);
   } catch (error) {
     if (error instanceof UsageError || error instanceof InputPathError) {
       process.stderr.write(`digester ${command}: ${error.message}\n`);
-      return EXIT.usage;
+      return EXIT.unusableInput;
     }
     const message = error instanceof Error ? error.message : String(error);
     process.stderr.write(`digester ${command}: internal error: ${message}\n`);
-    if (debug && error instanceof Error && error.stack !== undefined) process.stderr.write(`${error.stack}\n`);
+    if (log !== undefined && error instanceof Error && error.stack !== undefined) process.stderr.write(`${error.stack}\n`);
     return EXIT.internal;
   }
 }
 
-async function run(options: CliOptions, debug: boolean): Promise<number> {
-  const log = debug ? (message: string) => void process.stderr.write(`digester: ${message}\n`) : undefined;
+async function run(options: CliOptions, log: ((message: string) => void) | undefined): Promise<number> {
   const warn = (message: string): void => {
     if (!options.quiet) process.stderr.write(`digester: warning: ${message}\n`);
   };
@@ -59,15 +55,15 @@ async function run(options: CliOptions, debug: boolean): Promise<number> {
   const entries = imageEntries(outcomes);
   // stdout carries the one thing asked for: the stream, the diff, the JSON, or else the per-image lines.
   const stdoutTaken = options.dryRun || (options.command === 'resolve' && stdin !== undefined);
-  if (options.output === 'json') await write(process.stdout, `${JSON.stringify(entries, null, 2)}\n`);
+  if (options.output === 'json') await writeTo(process.stdout, `${JSON.stringify(entries, null, 2)}\n`);
   else await printEntries(entries, options, stdoutTaken ? process.stderr : process.stdout);
 
-  let exitCode: number = entries.some((entry) => isProblem(entry)) ? EXIT.problems : EXIT.ok;
+  let exitCode: number = entries.some((entry) => isProblem(entry)) ? EXIT.errorResults : EXIT.ok;
   if (options.command === 'resolve') {
     if (options.dryRun) {
       if (options.output === 'text') await printDiffs(outcomes);
     } else if (!(await writeOutcomes(outcomes))) {
-      exitCode = EXIT.usage;
+      exitCode = EXIT.unusableInput;
     }
   }
   process.stderr.write(`${summaryLine(options.command, tally(outcomes, entries), options.dryRun)}\n`);
@@ -78,7 +74,7 @@ async function run(options: CliOptions, debug: boolean): Promise<number> {
 function checkStdin(stdin: Input): void {
   if (stdin.unreadable !== undefined) throw new UsageError(`${STDIN_LABEL}: ${stdin.unreadable}`);
   try {
-    readResourceStream(stdin.text, STDIN_LABEL);
+    readInput(stdin);
   } catch (error) {
     if (error instanceof UnusableInputError) throw new UsageError(error.message);
     throw error;
@@ -96,13 +92,7 @@ async function resolveInputs(
   for (const warning of pullSecrets.warnings) warn(warning);
   let registry;
   try {
-    registry = await createRegistrySource({
-      registries: settings.registries,
-      pullSecrets: pullSecrets.documents,
-      timeoutMs: settings.timeoutMs,
-      env: process.env,
-      ...(log !== undefined && { log }),
-    });
+    registry = await registrySource(settings, pullSecrets.documents, log);
   } catch (error) {
     // The client checks registry mappings when it is built: a typo there is a config error.
     const reason = error instanceof Error ? error.message : String(error);
@@ -120,7 +110,7 @@ async function resolveInputs(
 
 async function printEntries(entries: readonly ImageEntry[], options: CliOptions, stream: NodeJS.WritableStream): Promise<void> {
   const shown = entries.filter((entry) => isProblem(entry) || (!options.quiet && entry.status === 'pinned'));
-  if (shown.length > 0) await write(stream, shown.map((entry) => `${formatEntry(entry)}\n`).join(''));
+  if (shown.length > 0) await writeTo(stream, shown.map((entry) => `${formatEntry(entry)}\n`).join(''));
 }
 
 async function printDiffs(outcomes: readonly FileOutcome[]): Promise<void> {
@@ -129,7 +119,7 @@ async function printDiffs(outcomes: readonly FileOutcome[]): Promise<void> {
     const relative = input.target !== undefined && !input.label.startsWith('/');
     const labels = relative ? { before: `a/${input.label}`, after: `b/${input.label}` } : { before: input.label, after: input.label };
     const diff = unifiedDiff(input.text, output, labels);
-    if (diff !== '') await write(process.stdout, diff);
+    if (diff !== '') await writeTo(process.stdout, diff);
   }
 }
 
@@ -138,7 +128,7 @@ async function writeOutcomes(outcomes: readonly FileOutcome[]): Promise<boolean>
   let ok = true;
   for (const { input, output } of outcomes) {
     if (input.target === undefined) {
-      await write(process.stdout, output);
+      await writeTo(process.stdout, output);
     } else if (output !== input.text) {
       try {
         await writeFileAtomically(input.target, output);
@@ -149,14 +139,4 @@ async function writeOutcomes(outcomes: readonly FileOutcome[]): Promise<boolean>
     }
   }
   return ok;
-}
-
-function write(stream: NodeJS.WritableStream, text: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    stream.write(text, (error) => (error ? reject(error) : resolve()));
-  });
-}
-
-function isDebug(value: string | undefined): boolean {
-  return value !== undefined && !['', '0', 'false', 'no', 'off'].includes(value.toLowerCase());
 }

@@ -3,14 +3,15 @@ import { homedir } from 'node:os';
 import { text } from 'node:stream/consumers';
 import {
   collectPullSecrets,
+  exitCodeFor,
   processStream,
   readResourceStream,
   readYamlDocument,
   UnusableInputError,
-  type Result,
 } from '../src/krm/index.js';
 import { loadSettings } from '../src/config.js';
-import { createRegistrySource, type DigestSource } from '../src/resolve/index.js';
+import type { DigestSource } from '../src/resolve/index.js';
+import { debugLog, describeResult, EXIT, oneLine, registrySource, writeTo } from './process-io.js';
 import { ConfigError, type Settings } from '../src/settings.js';
 import { installPlugin, PluginExistsError } from './kustomize-plugin-install.js';
 
@@ -21,9 +22,6 @@ import { installPlugin, PluginExistsError } from './kustomize-plugin-install.js'
 // YAML stream on stdin, and reads the stream back from stdout; a non-zero exit fails
 // the build, with what the plugin wrote to stderr in kustomize's error
 // (https://kubectl.docs.kubernetes.io/guides/extending_kustomize/exec_plugins/).
-
-/** Exit codes, as fn/main.ts uses them. */
-const EXIT = { ok: 0, errorResults: 1, unusableInput: 2, internal: 3 } as const;
 
 const PLUGIN_HELP = `Usage: digester kustomize-plugin CONFIG_FILE < resources.yaml > resources.yaml
 
@@ -67,22 +65,23 @@ export async function runKustomizePlugin(args: readonly string[]): Promise<numbe
     process.stderr.write(`digester kustomize-plugin: ${problem}; see digester kustomize-plugin --help\n`);
     return EXIT.unusableInput;
   }
-  const debug = isDebug(process.env['DEBUG']);
-  const log = debug ? (message: string) => process.stderr.write(`digester: ${message}\n`) : undefined;
+  const log = debugLog(process.env);
+  const debug = log !== undefined;
   let source: DigestSource | undefined;
   try {
     const settings = loadSettings(readYamlDocument(await readConfig(configFile), configFile), process.env);
     const input = await text(process.stdin);
-    const pullSecrets = collectPullSecrets(readResourceStream(input));
-    source = settings.mode === 'check' ? undefined : await registrySource(settings, pullSecrets.documents, log);
-    const outcome = await processStream(input, { settings, source, ...(log !== undefined && { log }) });
+    const set = readResourceStream(input);
+    const pullSecrets = collectPullSecrets(set);
+    source = settings.mode === 'check' ? undefined : await pluginRegistrySource(settings, pullSecrets.documents, log);
+    const outcome = await processStream(input, { settings, source, set, ...(log !== undefined && { log }) });
     // Written even on failure, as the KRM function does; kustomize discards it when the exit code is not 0.
-    await write(outcome.output);
+    await writeTo(process.stdout, outcome.output);
     const results = [...pullSecrets.problems, ...outcome.results];
     for (const result of results) {
-      if (result.severity === 'error' || debug) process.stderr.write(`digester: ${describe(result)}\n`);
+      if (result.severity === 'error' || debug) process.stderr.write(`digester: ${describeResult(result)}\n`);
     }
-    return results.some((result) => result.severity === 'error') ? EXIT.errorResults : EXIT.ok;
+    return exitCodeFor(results);
   } catch (error) {
     if (error instanceof UnusableInputError || error instanceof ConfigError) {
       process.stderr.write(`digester: ${oneLine(error.message)}\n`);
@@ -144,50 +143,21 @@ async function readConfig(file: string): Promise<string> {
   }
 }
 
-async function registrySource(
+async function pluginRegistrySource(
   settings: Settings,
   pullSecrets: readonly string[],
   log: ((message: string) => void) | undefined,
 ): Promise<DigestSource> {
   try {
-    return await createRegistrySource({
-      registries: settings.registries,
-      pullSecrets,
-      timeoutMs: settings.timeoutMs,
-      env: process.env,
-      ...(log !== undefined && { log }),
-    });
+    return await registrySource(settings, pullSecrets, log);
   } catch (error) {
     // The registry client validates endpoints when it is built: a typo there is a config error.
     throw new ConfigError(`invalid functionConfig.registries: ${errorText(error)}`);
   }
 }
 
-/** One result as one stderr line: `Kind/name field.path: message`. */
-function describe(result: Result): string {
-  const where = result.resourceRef === undefined ? '' : `${result.resourceRef.kind}/${result.resourceRef.name}`;
-  const field = result.field === undefined ? '' : ` ${result.field.path}`;
-  const message = oneLine(result.message);
-  return where === '' ? message : `${where}${field}: ${message}`;
-}
-
-/** kustomize shows the plugin's stderr inside its own error: every message stays on one line. */
-function oneLine(message: string): string {
-  return message.replace(/\s*\r?\n\s*/g, ' ');
-}
-
 function errorText(error: unknown): string {
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
   const message = error instanceof Error ? error.message : String(error);
   return typeof code === 'string' && !message.includes(code) ? `${code}: ${message}` : message;
-}
-
-function write(output: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    process.stdout.write(output, (error) => (error ? reject(error) : resolve()));
-  });
-}
-
-function isDebug(value: string | undefined): boolean {
-  return value !== undefined && !['', '0', 'false', 'no', 'off'].includes(value.toLowerCase());
 }

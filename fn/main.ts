@@ -3,10 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { text } from 'node:stream/consumers';
 import { processResourceList, UnusableInputError } from '../src/krm/index.js';
-import { createRegistrySource } from '../src/resolve/index.js';
-
-/** Exit codes, documented in the README. */
-const EXIT = { ok: 0, errorResults: 1, unusableInput: 2, internal: 3 } as const;
+import { debugLog, describeResult, EXIT, registrySource, writeTo } from './process-io.js';
 
 const HELP = `Usage: digester < resource-list.yaml > resource-list.yaml
        digester resolve [flags] PATH...      pin images in plain YAML files in place (- for stdin)
@@ -53,25 +50,17 @@ async function main(argv: readonly string[]): Promise<number> {
     process.stderr.write(`digester: unknown argument ${JSON.stringify(first)}; see digester --help\n`);
     return EXIT.unusableInput;
   }
-  const debug = isDebug(process.env['DEBUG']);
-  const log = debug ? (message: string) => process.stderr.write(`digester: ${message}\n`) : undefined;
+  const log = debugLog(process.env);
   try {
     const input = await text(process.stdin);
     const outcome = await processResourceList(input, {
       env: process.env,
-      createSource: (settings, credentials) =>
-        createRegistrySource({
-          registries: settings.registries,
-          pullSecrets: credentials.pullSecrets,
-          timeoutMs: settings.timeoutMs,
-          env: process.env,
-          ...(log !== undefined && { log }),
-        }),
+      createSource: (settings, credentials) => registrySource(settings, credentials.pullSecrets, log),
       ...(log !== undefined && { log }),
     });
-    await write(outcome.output);
+    await writeTo(process.stdout, outcome.output);
     for (const result of outcome.results) {
-      if (result.severity === 'error') process.stderr.write(`digester: ${describe(result)}\n`);
+      if (result.severity === 'error') process.stderr.write(`digester: ${describeResult(result)}\n`);
     }
     return outcome.exitCode;
   } catch (error) {
@@ -81,30 +70,14 @@ async function main(argv: readonly string[]): Promise<number> {
     }
     const message = error instanceof Error ? error.message : String(error);
     process.stderr.write(`digester: internal error: ${message}\n`);
-    if (debug && error instanceof Error && error.stack !== undefined) process.stderr.write(`${error.stack}\n`);
+    if (log !== undefined && error instanceof Error && error.stack !== undefined) process.stderr.write(`${error.stack}\n`);
     return EXIT.internal;
   }
-}
-
-function describe(result: { message: string; resourceRef?: { kind: string; name: string }; field?: { path: string } }): string {
-  const where = result.resourceRef === undefined ? '' : `${result.resourceRef.kind}/${result.resourceRef.name}`;
-  const field = result.field === undefined ? '' : ` ${result.field.path}`;
-  return where === '' ? result.message : `${where}${field}: ${result.message}`;
-}
-
-function write(output: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    process.stdout.write(output, (error) => (error ? reject(error) : resolve()));
-  });
 }
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string };
   return pkg.version ?? 'unknown';
-}
-
-function isDebug(value: string | undefined): boolean {
-  return value !== undefined && !['', '0', 'false', 'no', 'off'].includes(value.toLowerCase());
 }
 
 process.exitCode = await main(process.argv.slice(2));

@@ -90,6 +90,7 @@ export function splitList(value: string, separator: RegExp): string[] {
   return value.split(separator).map((part) => part.trim()).filter((part) => part.length > 0);
 }
 
-function isTruthy(value: string | undefined): boolean {
+/** Whether an environment flag such as DEBUG is on: set, and not empty, 0, false, no or off. */
+export function isTruthy(value: string | undefined): boolean {
   return value !== undefined && !['', '0', 'false', 'no', 'off'].includes(value.toLowerCase());
 }

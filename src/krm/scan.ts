@@ -36,7 +36,6 @@ export function scanImages(list: ResourceSet): ImageOccurrence[] {
 
   return found.map(({ item, path, node }): ImageOccurrence => {
     const scalar = deref(node);
-    if (scalar === undefined) return { item, path, problem: 'image is an alias to an undefined anchor' };
     if (scalar.kind !== 'scalar') return { item, path, problem: `image must be a string, got a ${scalar.kind === 'map' ? 'mapping' : 'list'}` };
     const type = scalarType(source, scalar);
     if (type !== 'string') return { item, path, problem: `image must be a string, got ${type === 'null' ? 'null' : `a ${type}`}` };

@@ -21,6 +21,8 @@ export interface StreamOptions {
   /** The file the stream came from, for results (`file.path`, with the document index). */
   readonly file?: string | undefined;
   readonly log?: (message: string) => void;
+  /** The stream as readResourceStream already read it, when the caller needed it first (for pull secrets). */
+  readonly set?: ResourceSet | undefined;
 }
 
 /** The pinned text, with what happened to each image. */
@@ -68,7 +70,7 @@ export function readYamlDocument(text: string, file: string): unknown {
 
 /** Pins (or checks) the images of a YAML stream; the output is the input with only image scalars changed. */
 export async function processStream(text: string, options: StreamOptions): Promise<StreamOutcome> {
-  const set = readResourceStream(text, options.file);
+  const set = options.set ?? readResourceStream(text, options.file);
   const source = options.settings.mode === 'check' ? undefined : options.source;
   const outcome = await pinResources(set, options.settings, source, options.log);
   return {

@@ -52,7 +52,8 @@ export interface AliasNode {
   readonly start: number;
   readonly end: number;
   readonly parent: CollectionNode | undefined;
-  readonly target: TreeNode | undefined;
+  /** Anchors belong to scalars and collections, so one step reaches the node an alias stands for. */
+  readonly target: AnchorableNode;
 }
 
 /** Any node with children. */
@@ -60,7 +61,7 @@ export type CollectionNode = MapNode | SeqNode;
 /** Any node of the tree. */
 export type TreeNode = ScalarNode | MapNode | SeqNode | AliasNode;
 /** Nodes an alias may point at. */
-type AnchorableNode = ScalarNode | MapNode | SeqNode;
+export type AnchorableNode = ScalarNode | MapNode | SeqNode;
 
 /** One parsed YAML document: its root and whether it uses aliases at all. */
 export interface YamlDocument {
@@ -112,11 +113,11 @@ export function isQuoted(node: ScalarNode): boolean {
   return node.event.style === SCALAR_STYLE.SINGLE_QUOTED || node.event.style === SCALAR_STYLE.DOUBLE_QUOTED;
 }
 
-/** Follows aliases to the node they stand for. */
-export function deref(node: TreeNode | undefined): ScalarNode | MapNode | SeqNode | undefined {
-  let current = node;
-  for (let hops = 0; current?.kind === 'alias' && hops < 1000; hops++) current = current.target;
-  return current?.kind === 'alias' ? undefined : current;
+/** Follows an alias to the node it stands for (an alias to an unknown anchor is a syntax error). */
+export function deref(node: TreeNode): AnchorableNode;
+export function deref(node: TreeNode | undefined): AnchorableNode | undefined;
+export function deref(node: TreeNode | undefined): AnchorableNode | undefined {
+  return node?.kind === 'alias' ? node.target : node;
 }
 
 /** Looks a key up in a mapping (following aliases on the way). */

@@ -1,4 +1,5 @@
 import { STATUS_CODES } from 'node:http';
+import { formatSeconds } from './duration.js';
 import * as z from 'zod/mini';
 import './schema.js';
 import {
@@ -238,8 +239,4 @@ export function isCertificateError(error: unknown): boolean {
   return false;
 }
 
-/** `30s`, `1.5s`, `0.2s`: whole seconds when whole, else tenths. */
-export function formatSeconds(ms: number): string {
-  const tenths = Math.round(ms / 100) / 10;
-  return `${Number.isInteger(tenths) ? tenths : tenths.toFixed(1)}s`;
-}
+export { formatSeconds } from './duration.js';

@@ -1,4 +1,5 @@
 import { setMaxListeners } from 'node:events';
+import { formatSeconds } from '../registry/duration.js';
 import { formatName, manifestReference, type ImageReference } from '../reference/index.js';
 import type { ManifestTarget, RegistryClient, RegistryClientOptions } from '../registry/client.js';
 
@@ -117,11 +118,6 @@ function rejectOnAbort(signal: AbortSignal, deadlineMs: number): Promise<never> 
   return new Promise((_, reject) => {
     signal.addEventListener('abort', () => reject(new DeadlineError(deadlineMs)), { once: true });
   });
-}
-
-function formatSeconds(ms: number): string {
-  const seconds = ms / 1000;
-  return `${Number.isInteger(seconds) ? seconds : seconds.toFixed(1)}s`;
 }
 
 /**
