@@ -115,6 +115,10 @@ export class Transport {
         method: method as Dispatcher.HttpMethod,
         headers: { [HEADER_USER_AGENT]: userAgent, ...init.headers },
         body: init.body ?? null,
+        // undici closes the connection after every HEAD (in case a server sends a body anyway) unless
+        // told not to. Registries are HTTP/1.1-compliant, and Go clients (docker, crane) keep these
+        // connections; a new one per HEAD costs a TCP and TLS handshake on every manifest request.
+        reset: false,
         signal: signal === undefined ? timeout : AbortSignal.any([timeout, signal]),
       });
       log(`${where} -> ${response.statusCode}`);

@@ -8,6 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { request } from 'undici';
 import { RegistryClient, type RegistryClientOptions } from '../../src/registry/client.js';
 import { RegistryError } from '../../src/registry/errors.js';
+import { startTcpFaultProxy } from '../support/fault-proxy.js';
 import { startRegistry, type AuthMode, type ManifestKind, type TestRegistry } from '../support/registry.js';
 
 const KINDS: readonly ManifestKind[] = ['oci-manifest', 'docker-schema2', 'oci-index', 'docker-manifest-list'];
@@ -100,6 +101,23 @@ for (const mode of ['anonymous', 'basic', 'token', 'tls'] as const satisfies rea
       assert.ok(logged.includes(`HEAD ${scheme}://${registry.host}/v2/team/app/manifests/no-such-tag -> 404`), logged.join('\n'));
       const secrets = [registry.password, registry.refreshToken, 'Bearer ', 'Basic '].filter((s): s is string => s !== undefined);
       for (const line of logged) for (const secret of secrets) assert.ok(!line.includes(secret), `log line leaks a secret: ${line}`);
+    });
+
+    // undici closes the connection after every HEAD unless told otherwise; on a real network each
+    // new connection costs a TCP (and TLS) handshake, so a run of HEADs must reuse one connection.
+    // (undici may open a second one: it reuses a socket only a tick after its last response.)
+    it('sends the ping and a run of HEADs over keep-alive connections', async () => {
+      const pushed = await Promise.all(['k1', 'k2', 'k3', 'k4', 'k5', 'k6'].map((tag) => registry.push('team/keepalive', tag, 'oci-manifest')));
+      const proxy = await startTcpFaultProxy(Number(registry.host.split(':')[1]), 0);
+      const scheme = mode === 'tls' ? 'https' : 'http';
+      const proxied = hermeticClient(env, { registries: [{ host: registry.host, endpoint: `${scheme}://${proxy.host}` }] });
+      try {
+        for (const image of pushed) assert.equal(await proxied.resolveDigest(at(image.repository, image.tag)), image.digest);
+        assert.ok(proxy.connections() <= 2, `${proxy.connections()} connections for a ping and 6 HEADs`);
+      } finally {
+        await proxied.close();
+        await proxy.close();
+      }
     });
 
     if (mode === 'basic') {
