@@ -1,9 +1,9 @@
 import { abortError } from './abort.js';
-import { ACTION_PULL, DEFAULT_TIMEOUT_MS, SCOPE_REPOSITORY } from './constants.js';
+import { DEFAULT_TIMEOUT_MS } from './constants.js';
 import { CredentialStore } from './credential-store.js';
 import type { Credentials } from './docker-config.js';
 import { canonicalRegistry, resolveEndpoints, validateMapping, type Endpoint, type RegistryMapping } from './endpoint.js';
-import { isRepository, resolveManifestDigest } from './manifests.js';
+import { isRepository, pullScope, resolveManifestDigest } from './manifests.js';
 import { tryEndpoints } from './mirrors.js';
 import { ping, type PingResult } from './ping.js';
 import { retryPolicy, type RetryPolicy } from './retry.js';
@@ -98,8 +98,20 @@ export class RegistryClient {
       const key = canonicalRegistry(registry);
       let scopes = this.#expected.get(key);
       if (scopes === undefined) this.#expected.set(key, (scopes = new Set()));
-      scopes.add(`${SCOPE_REPOSITORY}:${repository}:${ACTION_PULL}`);
+      scopes.add(pullScope(repository));
     }
+  }
+
+  /**
+   * Waits for what every request to the target's registry shares: the ping and, on a token registry,
+   * the token for the target's repository (fetched in batches with every expected repository). Never
+   * rejects: resolveDigest meets any failure again and reports it. A caller that limits concurrent
+   * resolves waits for this first, so resolves stuck behind a token do not hold its slots.
+   */
+  async prepare(target: ManifestTarget, options: ResolveDigestOptions = {}): Promise<void> {
+    if (!isRepository(target.repository)) return;
+    const [session] = this.#sessionsFor(target.registry);
+    await session?.prepare(pullScope(target.repository), options.signal);
   }
 
   /** Resolves target to the digest of the manifest the registry serves for it ("sha256:…"). */
@@ -146,7 +158,7 @@ export class RegistryClient {
       ping: () => this.#ping(endpoint),
       credentials: singleFlight(() => this.#lookupCredentials(endpoint)),
       log: this.#log,
-      expectedScopes: () => this.#expected.get(key) ?? [],
+      expectedScopes: () => this.#expected.get(key) ?? NO_SCOPES,
     });
   }
 
@@ -172,6 +184,8 @@ export class RegistryClient {
     return found?.credentials;
   }
 }
+
+const NO_SCOPES: ReadonlySet<string> = new Set();
 
 /** Memoizes an async function; a rejection is not memoized, so a later call tries again. */
 function singleFlight<T>(run: () => Promise<T>): () => Promise<T> {

@@ -29,6 +29,11 @@ export function isDigest(value: string): boolean {
   return DIGEST.test(value);
 }
 
+/** The token scope for pulling `repository` (docker token spec, `scope.md`). */
+export function pullScope(repository: string): string {
+  return `${SCOPE_REPOSITORY}:${repository}:${ACTION_PULL}`;
+}
+
 /** True for a repository name of the distribution grammar (lowercase path components). */
 export function isRepository(value: string): boolean {
   return REPOSITORY.test(value);
@@ -60,7 +65,7 @@ export async function resolveManifestDigest(
   if (!TAG.test(reference) && !isDigest(reference)) throw new TypeError(`invalid tag or digest "${reference}"`);
   const path = `${API_ROOT}${repository}/manifests/${reference}`;
   const request = {
-    scope: `${SCOPE_REPOSITORY}:${repository}:${ACTION_PULL}`,
+    scope: pullScope(repository),
     headers: { [HEADER_ACCEPT]: MANIFEST_ACCEPT.join(', ') },
     signal: options.signal,
   };

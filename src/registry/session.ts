@@ -28,7 +28,7 @@ export interface SessionOptions {
   readonly credentials: () => Promise<Credentials | undefined>;
   readonly log: (message: string) => void;
   /** Scopes the client expects to need for this registry (RegistryClient.expect); the first token asks for them all. */
-  readonly expectedScopes?: () => Iterable<string>;
+  readonly expectedScopes?: () => ReadonlySet<string>;
 }
 
 /** A request to send with authorization for one scope. */
@@ -56,6 +56,8 @@ export class RegistrySession {
   readonly #partition: string;
   // Expected scopes already asked for in a batch: a later token for them is asked for alone.
   readonly #batched = new Set<string>();
+  // How many expected scopes #prefetchExpected has seen: the set only grows, so it looks again only when it did.
+  #prefetched = 0;
   #challenge: Challenge | undefined;
 
   constructor(options: SessionOptions) {
@@ -66,6 +68,28 @@ export class RegistrySession {
   /** The endpoint this session talks to. */
   get endpoint(): Endpoint {
     return this.#options.endpoint;
+  }
+
+  /**
+   * Does the work every request to this registry shares, without sending one: the ping and, for a
+   * Bearer challenge, the token batch holding `scope` (with the other expected scopes' batches in the
+   * same round). Never rejects: a failure is met again, and reported, by the request that follows.
+   * The resolver waits for this outside its concurrency limit, so requests waiting for a token do not
+   * hold slots that requests to a ready registry could use.
+   */
+  async prepare(scope: string, signal?: AbortSignal): Promise<void> {
+    try {
+      const { challenge } = await raceAbort(this.#options.ping(), signal);
+      this.#challenge ??= challenge;
+      const request = await this.#tokenRequest(scope, signal);
+      if (request === undefined) return;
+      const { tokens } = this.#options;
+      const own = tokens.has(this.#partition, request) ? undefined : tokens.prefetch(this.#partition, request, this.#takeBatch(scope));
+      this.#prefetchExpected(request);
+      await raceAbort(own ?? Promise.resolve(), signal);
+    } catch {
+      // The request that follows meets the same failure and reports it.
+    }
   }
 
   /**
@@ -109,17 +133,43 @@ export class RegistrySession {
       if (credentials !== undefined) this.#options.log(`${this.endpoint.host}: basic auth cannot use an identity token; going anonymous`);
       return {};
     }
-    if (challenge.scheme !== SCHEME_BEARER) return {};
-    const realm = checkRealm(challenge, this.endpoint);
-    const credentials = await raceAbort(this.#options.credentials(), signal);
-    const tokenRequest: TokenRequest = { realm, service: challenge.params['service'], scopes: [scope], credentials };
+    const tokenRequest = await this.#tokenRequest(scope, signal);
+    if (tokenRequest === undefined) return {};
     // No await between choosing the batch and registering it in the cache: concurrent resolves of the
     // batch's other repositories must find its fetch in flight.
     const { tokens } = this.#options;
     const pending = tokens.get(this.#partition, tokenRequest, tokens.has(this.#partition, tokenRequest) ? [] : this.#takeBatch(scope));
+    this.#prefetchExpected(tokenRequest);
     const token = await raceAbort(pending, signal);
     const header = `${AUTHORIZATION_BEARER} ${token.value}`;
     return token.reused ? { header, reused: { request: tokenRequest, value: token.value } } : { header };
+  }
+
+  /** The token request for `scope` under a Bearer challenge; undefined under any other. */
+  async #tokenRequest(scope: string, signal: AbortSignal | undefined): Promise<TokenRequest | undefined> {
+    const challenge = this.#challenge;
+    if (challenge?.scheme !== SCHEME_BEARER) return undefined;
+    const realm = checkRealm(challenge, this.endpoint);
+    const credentials = await raceAbort(this.#options.credentials(), signal);
+    return { realm, service: challenge.params['service'], scopes: [scope], credentials };
+  }
+
+  /**
+   * Starts a token fetch for every expected scope not yet asked for, 50 to a request, so a registry
+   * with more repositories than one request may name still costs one round trip of token requests.
+   */
+  #prefetchExpected(like: TokenRequest): void {
+    const expected = this.#options.expectedScopes?.();
+    if (expected === undefined || expected.size === this.#prefetched) return;
+    this.#prefetched = expected.size;
+    for (const scope of expected) {
+      if (this.#batched.has(scope)) continue;
+      const request = { ...like, scopes: [scope] };
+      if (this.#options.tokens.has(this.#partition, request)) continue;
+      const batch = this.#takeBatch(scope);
+      this.#batched.add(scope);
+      void this.#options.tokens.prefetch(this.#partition, request, batch);
+    }
   }
 
   /**

@@ -143,6 +143,20 @@ export class TokenCache {
     return this.#fresh(this.#start(key, partition, request, batch), key, partition, request);
   }
 
+  /**
+   * Starts the fetch {@link get} would start (or finds it cached or in flight) and resolves when it
+   * settles, success or not. Unlike `get` it never falls back to a fetch of its own scope: that is
+   * left to the `get` that follows, so a failing realm costs no extra requests.
+   */
+  prefetch(partition: string, request: TokenRequest, batch: readonly string[] = []): Promise<void> {
+    const key = cacheKey(partition, request);
+    const entry = this.#isUsable(key) ? this.#entries.get(key) : this.#start(key, partition, request, batch);
+    return (entry?.promise ?? Promise.resolve()).then(
+      () => undefined,
+      () => undefined,
+    );
+  }
+
   /** True when a valid token for the request is cached or being fetched. */
   has(partition: string, request: TokenRequest): boolean {
     return this.#isUsable(cacheKey(partition, request));

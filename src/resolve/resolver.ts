@@ -6,6 +6,11 @@ import type { ManifestTarget, RegistryClient, RegistryClientOptions } from '../r
 /** Anything that can turn a manifest target into a digest: the registry client, or a test double. */
 export interface DigestSource {
   resolveDigest(target: ManifestTarget, options?: { signal?: AbortSignal }): Promise<string>;
+  /**
+   * Waits for work shared by many targets (a registry's ping and token) without rejecting; it runs
+   * outside the concurrency limit, which then bounds the manifest requests alone.
+   */
+  prepare?(target: ManifestTarget, options?: { signal?: AbortSignal }): Promise<void>;
   /** A hint of every target about to be resolved, so a registry can be asked for all scopes at once. */
   expect?(targets: readonly ManifestTarget[]): void;
   close?(): Promise<void>;
@@ -73,20 +78,50 @@ export async function resolveAll(
   // One promise for the whole run, so each task races it without adding a listener of its own.
   const expired = deadline === undefined ? undefined : rejectOnAbort(deadline, deadlineMs);
   expired?.catch(() => undefined);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    for (let index = next++; index < tasks.length; index = next++) {
-      const task = tasks[index] as ResolveTask;
-      const target = targets[index] as ManifestTarget;
+  const slots = new Slots(options.concurrency);
+  const signal = deadline === undefined ? {} : { signal: deadline };
+  const run = async (task: ResolveTask, target: ManifestTarget): Promise<void> => {
+    // A registry's ping and token are shared: waiting for them holds no slot, so a registry that is
+    // ready gets every slot while another is still handing out tokens.
+    const prepared = source.prepare?.(target, signal);
+    if (prepared !== undefined) await (expired === undefined ? prepared : Promise.race([prepared, expired])).catch(() => undefined);
+    await slots.acquire();
+    try {
       results.set(task.key, await resolveOne(task, target, source, deadline, expired, deadlineMs));
+    } finally {
+      slots.release();
     }
   };
   try {
-    await Promise.all(Array.from({ length: Math.min(options.concurrency, tasks.length) }, worker));
+    await Promise.all(tasks.map((task, index) => run(task, targets[index] as ManifestTarget)));
   } finally {
     clearTimeout(timer);
   }
   return results;
+}
+
+/** A counting semaphore that hands out free slots first come, first served. */
+class Slots {
+  #free: number;
+  readonly #waiting: Array<() => void> = [];
+
+  constructor(size: number) {
+    this.#free = Math.max(1, size);
+  }
+
+  acquire(): Promise<void> {
+    if (this.#free > 0) {
+      this.#free--;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => this.#waiting.push(resolve));
+  }
+
+  release(): void {
+    const next = this.#waiting.shift();
+    if (next === undefined) this.#free++;
+    else next();
+  }
 }
 
 function toTarget(task: ResolveTask): ManifestTarget {
@@ -130,6 +165,7 @@ export function memoizeSource(source: DigestSource): DigestSource {
   const known = new Map<string, Promise<string>>();
   return {
     expect: (targets) => source.expect?.(targets),
+    prepare: (target, options) => source.prepare?.(target, options) ?? Promise.resolve(),
     resolveDigest(target, options) {
       const key = `${target.registry}/${target.repository}:${target.reference}`;
       let pending = known.get(key);
@@ -168,6 +204,10 @@ class LazyRegistrySource implements DigestSource {
 
   expect(targets: readonly ManifestTarget[]): void {
     if (targets.length > 0) void this.#load().then((client) => client.expect(targets), () => undefined);
+  }
+
+  async prepare(target: ManifestTarget, options?: { signal?: AbortSignal }): Promise<void> {
+    await (await this.#load()).prepare(target, options);
   }
 
   async resolveDigest(target: ManifestTarget, options?: { signal?: AbortSignal }): Promise<string> {

@@ -104,6 +104,25 @@ describe('RegistryClient against a token registry behind a fault proxy', () => {
     assert.equal(tokenRequests() - before, 2);
   });
 
+  it('asks for every batch of announced repositories in one round, and prepare() sends no manifest request', async () => {
+    const images = await Promise.all(Array.from({ length: 60 }, (_, i) => registry.push(`round/app-${i}`, 'v1', 'oci-manifest')));
+    const targets: ManifestTarget[] = images.map((image) => ({ registry: HOST, repository: image.repository, reference: 'v1' }));
+    proxy.setRules([]);
+    const fresh = client();
+    fresh.expect(targets);
+    const before = tokenRequests();
+    const seen = proxy.requests.length;
+    // The last target's batch is the second one; preparing it starts the first batch too, without
+    // waiting for it (the realm may still be receiving it when prepare returns).
+    await fresh.prepare(targets[59] as ManifestTarget);
+    for (let wait = 0; tokenRequests() - before < 2 && wait < 200; wait++) await new Promise((resolve) => setTimeout(resolve, 10));
+    assert.equal(tokenRequests() - before, 2);
+    assert.deepEqual(proxy.requests.slice(seen).filter((r) => r.path.includes('/manifests/')), []);
+    const digests = await Promise.all(targets.map((target) => fresh.resolveDigest(target)));
+    assert.deepEqual(digests, images.map((image) => image.digest));
+    assert.equal(tokenRequests() - before, 2);
+  });
+
   it('still costs one token per repository without expect()', async () => {
     const images = await Promise.all(Array.from({ length: 3 }, (_, i) => registry.push(`plain/app-${i}`, 'v1', 'oci-manifest')));
     const fresh = client();

@@ -60,6 +60,35 @@ describe('resolveAll', () => {
     assert.equal(source.aborted, 2, 'in-flight requests are told to stop');
   });
 
+  it('waits for a registry that is not ready (ping, token) without holding a slot', async () => {
+    let release = (): void => undefined;
+    const slowReady = new Promise<void>((resolve) => (release = resolve));
+    const resolved: string[] = [];
+    const source: DigestSource = {
+      prepare: (target) => (target.registry === 'slow.example' ? slowReady : Promise.resolve()),
+      async resolveDigest(target) {
+        await new Promise((resolve) => setImmediate(resolve));
+        resolved.push(target.repository);
+        if (resolved.length === 4) release();
+        return `sha256:${'b'.repeat(64)}`;
+      },
+    };
+    const images = ['slow.example/a:1', 'slow.example/b:1', 'ready.example/c:1', 'ready.example/d:1', 'ready.example/e:1', 'ready.example/f:1'];
+    const results = await resolveAll(images.map(task), source, { concurrency: 2 });
+    assert.equal([...results.values()].filter((result) => result.ok).length, 6);
+    assert.deepEqual(resolved, ['c', 'd', 'e', 'f', 'a', 'b']);
+  });
+
+  it('still resolves a target whose preparation failed, so the failure is reported', async () => {
+    const source: DigestSource = {
+      prepare: () => Promise.reject(new Error('prepare must not reject, but if it does the resolve decides')),
+      resolveDigest: () => Promise.reject(Object.assign(new Error('UNAUTHORIZED: authentication required (GET 401 from x)'), { code: 'ERR_REGISTRY_AUTH' })),
+    };
+    const result = (await resolveAll([task('nginx:1')], source, { concurrency: 1 })).get('nginx:1');
+    assert.equal(result?.ok, false);
+    if (result?.ok === false) assert.equal(result.error.code, 'ERR_REGISTRY_AUTH');
+  });
+
   it('wraps a registry failure with the image and the normalized name', async () => {
     const failing: DigestSource = {
       resolveDigest: () => Promise.reject(Object.assign(new Error('MANIFEST_UNKNOWN: manifest unknown (HEAD 404 from x)'), { code: 'ERR_MANIFEST_UNKNOWN' })),
