@@ -24,7 +24,9 @@ COPY test ./test
 RUN npm run build
 
 # ---- the image: node and the bundle, nothing else ----------------------------------------
-# No node_modules: esbuild bundled the function into dist/fn/main.js and dist/fn/chunks/.
+# No node_modules: esbuild bundled the function into dist/fn/digester.cjs and registry.cjs, which
+# dist/fn/main.js runs with the V8 code caches the build stage wrote (*.cjs.cache). A cache made
+# by a build-stage node with another V8 than the runtime's is ignored, at the cost of compiling.
 # The distroless base brings CA certificates (/etc/ssl/certs/ca-certificates.crt, named by its
 # SSL_CERT_FILE), /etc/passwd with nonroot (65532) and nobody, and no shell.
 FROM ${NODE_IMAGE}
@@ -41,8 +43,7 @@ LABEL org.opencontainers.image.title="digester" \
 WORKDIR /app
 # package.json gives main.js its "type": "module" and `digester --version` its version.
 COPY package.json /app/package.json
-COPY --from=build /src/dist/fn/main.js* /app/dist/fn/
-COPY --from=build /src/dist/fn/chunks/ /app/dist/fn/chunks/
+COPY --from=build /src/dist/fn/main.js /src/dist/fn/digester.cjs* /src/dist/fn/registry.cjs* /app/dist/fn/
 # Numeric, so Kubernetes' runAsNonRoot can verify it. kpt overrides it anyway (--user nobody,
 # or your own uid with --as-current-user); the files above are root-owned and world-readable.
 USER 65532:65532

@@ -1,9 +1,8 @@
-#!/usr/bin/env node
 // The process adapter: argv, stdin/stdout, exit code. Everything else lives in src/.
-import { readFileSync } from 'node:fs';
+// esbuild bundles this file, and all it imports, into dist/fn/digester.cjs; main.ts runs it.
 import { text } from 'node:stream/consumers';
 import { processResourceList, UnusableInputError } from '../src/krm/index.js';
-import { debugLog, describeResult, EXIT, registrySource, writeTo } from './process-io.js';
+import { debugLog, describeResult, EXIT, packageVersion, registrySource, writeTo } from './process-io.js';
 
 const HELP = `Usage: digester < resource-list.yaml > resource-list.yaml
        digester resolve [flags] PATH...      pin images in plain YAML files in place (- for stdin)
@@ -33,14 +32,15 @@ Options:
   -v, --version  print the version
 `;
 
-async function main(argv: readonly string[]): Promise<number> {
+/** Runs digester with the arguments after `node main.js`; resolves to the exit code. */
+export async function main(argv: readonly string[]): Promise<number> {
   const [first] = argv;
   if (first === '-h' || first === '--help') {
     process.stdout.write(HELP);
     return EXIT.ok;
   }
   if (first === '-v' || first === '--version') {
-    process.stdout.write(`digester ${version()}\n`);
+    process.stdout.write(`digester ${packageVersion()}\n`);
     return EXIT.ok;
   }
   if (first === 'resolve' || first === 'check') return (await import('./cli.js')).runCli(first, argv.slice(1));
@@ -74,10 +74,3 @@ async function main(argv: readonly string[]): Promise<number> {
     return EXIT.internal;
   }
 }
-
-function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string };
-  return pkg.version ?? 'unknown';
-}
-
-process.exitCode = await main(process.argv.slice(2));

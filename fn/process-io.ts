@@ -2,6 +2,7 @@
 // the kustomize plugin) share about their process: the debug log, how a
 // result becomes one stderr line, writing with back-pressure, and the
 // registry source built from settings.
+import { readFileSync } from 'node:fs';
 import type { Result } from '../src/krm/index.js';
 import { createRegistrySource, type DigestSource } from '../src/resolve/index.js';
 import { isTruthy, type Settings } from '../src/settings.js';
@@ -34,6 +35,16 @@ export function writeTo(stream: NodeJS.WritableStream, text: string): Promise<vo
   });
 }
 
+/** package.json's version; this module is compiled (and bundled) into dist/fn/, two levels below it. */
+export function packageVersion(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: unknown };
+    return typeof pkg.version === 'string' ? pkg.version : 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
 /** The registry-backed digest source for these settings; throws for a registry mapping the client refuses. */
 export function registrySource(
   settings: Settings,
@@ -45,6 +56,7 @@ export function registrySource(
     pullSecrets,
     timeoutMs: settings.timeoutMs,
     env: process.env,
+    userAgent: `digester/${packageVersion()}`,
     ...(log !== undefined && { log }),
   });
 }

@@ -80,10 +80,10 @@ export function describeImageRuns(getImage: () => Promise<BuiltImage>): void {
       const { store } = image();
       const rootfs = await store.check(['mount', container]);
       try {
-        // package.json, and the bundle: main.js, its chunks and esbuild's license files.
-        const app = [...(await readTree(join(rootfs, 'app'))).keys()];
-        assert.deepEqual(app.filter((path) => !/^(package\.json|dist\/fn\/(main\.js|chunks\/[\w-]+\.js)(\.LEGAL\.txt)?)$/.test(path)), []);
-        assert.ok(app.includes('dist/fn/main.js') && app.some((path) => path.startsWith('dist/fn/chunks/')), app.join('\n'));
+        // package.json, and the bundle: main.js, the two scripts with their code caches and esbuild's license files.
+        const app = [...(await readTree(join(rootfs, 'app'))).keys()].sort();
+        const bundle = ['digester', 'registry'].flatMap((name) => ['', '.LEGAL.txt', '.cache'].map((suffix) => `dist/fn/${name}.cjs${suffix}`));
+        assert.deepEqual(app, ['dist/fn/main.js', ...bundle, 'package.json'].sort());
 
         const everything = (await readdir(rootfs, { recursive: true })).map((path) => `/${path}`);
         assert.deepEqual(everything.filter((path) => /node_modules|\.ts$|\.test\.js$/.test(path)), []);
@@ -119,9 +119,11 @@ export function describeImageRuns(getImage: () => Promise<BuiltImage>): void {
       test(`as ${why}, the image pins a ResourceList and changes nothing else`, async () => {
         assert.ok(registry, 'the registry did not start');
         const input = odd(registry.url);
-        const run = await runImage({ ...(user !== undefined && { user }), input });
+        // DEBUG=1 also says when a code cache is missing or rejected: the build stage's must be used.
+        const run = await runImage({ ...(user !== undefined && { user }), input, env: { DEBUG: '1' } });
         assert.equal(run.code, 0, describeRun(`the image as ${user ?? 'its USER'}`, run));
         assert.equal(textBeforeResults(run.stdout), pinnedText(input, oddPins(digests)));
+        assert.doesNotMatch(run.stderr, /code cache/);
       });
     }
 
