@@ -2,7 +2,7 @@ import { dump } from 'js-yaml';
 import { UnusableInputError } from './resource-list.js';
 import type { Result } from './results.js';
 import { columnOf, flowCloserAfter, lastChild, nodeEnd, type Edit } from './splice.js';
-import { deref, startOf, type MapNode } from './yaml-tree.js';
+import { deref, getEntry, startOf, type MapNode } from './yaml-tree.js';
 import { scalarType } from './yaml-value.js';
 
 // Results are appended as text, so the rest of the ResourceList (including
@@ -12,22 +12,22 @@ import { scalarType } from './yaml-value.js';
 export function appendResultsEdit(source: string, root: MapNode, results: readonly Result[]): Edit | undefined {
   if (results.length === 0) return undefined;
   const newline = source.includes('\r\n') ? '\r\n' : '\n';
-  const entry = root.entries.find((candidate) => candidate.name === 'results');
-  if (entry === undefined) return addResultsKey(source, root, results, newline);
+  const value = getEntry(root, 'results');
+  if (value === undefined) return addResultsKey(source, root, results, newline);
 
-  const existing = deref(entry.value);
+  const existing = deref(value);
   if (existing?.kind === 'seq' && existing.flow) {
     const last = lastChild(existing);
     const at = last === undefined ? existing.start + 1 : nodeEnd(source, last);
     const items = results.map((result) => JSON.stringify(result)).join(', ');
     return { start: at, end: at, text: last === undefined ? items : `, ${items}` };
   }
-  if (existing?.kind === 'seq' && entry.value.kind !== 'alias') {
+  if (existing?.kind === 'seq' && value.kind !== 'alias') {
     const at = afterLine(source, nodeEnd(source, existing));
     const indent = ' '.repeat(columnOf(source, existing.start));
     return { start: at.position, end: at.position, text: at.prefix + blockItems(results, indent, newline) };
   }
-  if (existing?.kind === 'scalar' && entry.value.kind === 'scalar' && scalarType(source, existing) === 'null') {
+  if (existing?.kind === 'scalar' && value.kind === 'scalar' && scalarType(source, existing) === 'null') {
     // `results:` or `results: null`: a flow list reads the same in block and flow context.
     const { valueStart, valueEnd } = existing.event;
     const flow = `[${results.map((result) => JSON.stringify(result)).join(', ')}]`;
@@ -38,7 +38,7 @@ export function appendResultsEdit(source: string, root: MapNode, results: readon
 
 function addResultsKey(source: string, root: MapNode, results: readonly Result[], newline: string): Edit {
   const last = lastChild(root);
-  const firstKey = root.entries[0]?.key;
+  const firstKey = root.keys[0];
   if (root.flow) {
     const at = last === undefined ? root.start + 1 : nodeEnd(source, last);
     const list = `"results": [${results.map((result) => JSON.stringify(result)).join(', ')}]`;

@@ -57,7 +57,7 @@ export function nodeEnd(source: string, node: TreeNode): number {
 
 /** The last child of a collection in source order. */
 export function lastChild(node: TreeNode): TreeNode | undefined {
-  if (node.kind === 'map') return node.entries[node.entries.length - 1]?.value;
+  if (node.kind === 'map') return node.values[node.values.length - 1];
   if (node.kind === 'seq') return node.items[node.items.length - 1];
   return undefined;
 }

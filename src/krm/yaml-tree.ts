@@ -24,7 +24,10 @@ export interface ScalarNode {
   aliases?: AliasNode[];
 }
 
-/** A mapping; keys that are not scalars are kept with an undefined name. */
+/**
+ * A mapping: `keys[i]` maps to `values[i]`, in document order. Key names are not stored: a large
+ * list has hundreds of thousands of keys, and {@link getEntry} compares them in the source.
+ */
 export interface MapNode {
   readonly kind: 'map';
   readonly start: number;
@@ -32,7 +35,9 @@ export interface MapNode {
   readonly parent: CollectionNode | undefined;
   readonly anchor: string | undefined;
   aliases?: AliasNode[];
-  readonly entries: Array<{ key: TreeNode; name: string | undefined; value: TreeNode }>;
+  readonly source: string;
+  readonly keys: TreeNode[];
+  readonly values: TreeNode[];
 }
 
 /** A sequence. */
@@ -124,8 +129,36 @@ export function deref(node: TreeNode | undefined): AnchorableNode | undefined {
 export function getEntry(node: TreeNode | undefined, name: string): TreeNode | undefined {
   const map = deref(node);
   if (map?.kind !== 'map') return undefined;
-  for (const entry of map.entries) if (entry.name === name) return entry.value;
+  const { keys, source } = map;
+  for (let i = 0; i < keys.length; i++) {
+    const key = deref(keys[i] as TreeNode);
+    if (key.kind === 'scalar' && scalarIs(source, key, name)) return map.values[i];
+  }
   return undefined;
+}
+
+/** The name of a mapping key: a scalar's value, or undefined for a collection key. */
+export function keyName(source: string, key: TreeNode): string | undefined {
+  const node = deref(key);
+  return node.kind === 'scalar' ? scalarValue(source, node) : undefined;
+}
+
+/** Whether a scalar's value is `text`, comparing in the source when it can (no string is made). */
+function scalarIs(source: string, node: ScalarNode, text: string): boolean {
+  const { event } = node;
+  if (!event.fast) return getScalarValue(source, event) === text;
+  return event.valueEnd - event.valueStart === text.length && source.startsWith(text, event.valueStart);
+}
+
+/** Whether two scalars have the same value. */
+function sameScalar(source: string, a: ScalarNode, b: ScalarNode): boolean {
+  const x = a.event;
+  const y = b.event;
+  if (!x.fast || !y.fast) return scalarValue(source, a) === scalarValue(source, b);
+  const length = x.valueEnd - x.valueStart;
+  if (y.valueEnd - y.valueStart !== length) return false;
+  for (let i = 0; i < length; i++) if (source.charCodeAt(x.valueStart + i) !== source.charCodeAt(y.valueStart + i)) return false;
+  return true;
 }
 
 /** Reads a string-valued key of a mapping, or undefined. */
@@ -140,14 +173,22 @@ export function startOf(node: TreeNode): number {
   return node.start;
 }
 
-/** Whether a mapping already has a key; records it when it does not. */
-function hasKey(map: MapNode, name: string, largeMaps: Map<MapNode, Set<string | undefined>>): boolean {
-  if (map.entries.length < 16) return map.entries.some((entry) => entry.name === name);
+/** Whether a mapping already has a key named like `key`; records it when it does not. */
+function hasKey(map: MapNode, key: ScalarNode, largeMaps: Map<MapNode, Set<string | undefined>>): boolean {
+  const { keys, source } = map;
+  if (keys.length < 16) {
+    for (const other of keys) {
+      const node = deref(other);
+      if (node.kind === 'scalar' && sameScalar(source, node, key)) return true;
+    }
+    return false;
+  }
   let names = largeMaps.get(map);
   if (names === undefined) {
-    names = new Set(map.entries.map((entry) => entry.name));
+    names = new Set(keys.map((other) => keyName(source, other)));
     largeMaps.set(map, names);
   }
+  const name = scalarValue(source, key);
   if (names.has(name)) return true;
   names.add(name);
   return false;
@@ -188,13 +229,13 @@ class TreeBuilder {
           pendingKeys[pendingKeys.length - 1] = node;
         } else {
           const keyNode = deref(key);
-          const name = keyNode?.kind === 'scalar' ? scalarValue(this.#source, keyNode) : undefined;
           // YAML forbids duplicate keys and kpt and kustomize (go-yaml v3) refuse them; readers
           // that accept them disagree on which value wins, so an image could slip through unpinned.
-          if (name !== undefined && hasKey(parent, name, largeMaps)) {
-            throw this.#syntaxError(`duplicate mapping key ${JSON.stringify(name)}`, startOf(key));
+          if (keyNode.kind === 'scalar' && hasKey(parent, keyNode, largeMaps)) {
+            throw this.#syntaxError(`duplicate mapping key ${JSON.stringify(scalarValue(this.#source, keyNode))}`, startOf(key));
           }
-          parent.entries.push({ key, name, value: node });
+          parent.keys.push(key);
+          parent.values.push(node);
           pendingKeys[pendingKeys.length - 1] = undefined;
         }
       }
@@ -218,7 +259,7 @@ class TreeBuilder {
           const anchor = this.#anchorName(event.anchorStart, event.anchorEnd);
           const node: CollectionNode =
             event.type === EVENT_ID.MAPPING
-              ? { kind: 'map', start, flow, parent, anchor, entries: [] }
+              ? { kind: 'map', start, flow, parent, anchor, source: this.#source, keys: [], values: [] }
               : { kind: 'seq', start, flow, parent, anchor, items: [] };
           this.#register(node);
           attach(node);
@@ -288,7 +329,7 @@ export function expandedSize(root: TreeNode | undefined): number {
     if (inProgress.has(node)) return Number.POSITIVE_INFINITY;
     inProgress.add(node);
     let total = 1;
-    if (node.kind === 'map') for (const entry of node.entries) total += size(entry.key) + size(entry.value);
+    if (node.kind === 'map') for (let i = 0; i < node.keys.length; i++) total += size(node.keys[i]) + size(node.values[i]);
     if (node.kind === 'seq') for (const item of node.items) total += size(item);
     inProgress.delete(node);
     memo.set(node, total);

@@ -1,5 +1,5 @@
 import { SCALAR_STYLE } from 'js-yaml';
-import { scalarValue, type TreeNode } from './yaml-tree.js';
+import { keyName, scalarValue, type TreeNode } from './yaml-tree.js';
 
 // Converts a subtree to plain data, for the few places that need values
 // rather than source text (the functionConfig). Plain scalars resolve with
@@ -50,9 +50,10 @@ export function toPlainValue(source: string, node: TreeNode | undefined, budget 
         return current.items.map(convert);
       case 'map': {
         const result: Record<string, unknown> = {};
-        for (const entry of current.entries) {
-          if (entry.name !== undefined) Object.defineProperty(result, entry.name, { value: convert(entry.value), enumerable: true, writable: true, configurable: true });
-        }
+        current.keys.forEach((key, index) => {
+          const name = keyName(source, key);
+          if (name !== undefined) Object.defineProperty(result, name, { value: convert(current.values[index]), enumerable: true, writable: true, configurable: true });
+        });
         return result;
       }
       case 'scalar': {
