@@ -38,7 +38,7 @@ export interface Timeline {
   readonly afterLastResponseMs: number;
   /** Median time the registries and token server took to start answering, RTT excluded. */
   readonly medianUpstreamMs: number;
-  /** Connections opened to the proxies (the test registry closes the connection after each HEAD). */
+  /** Connections opened to the proxies: one per request slot and registry when keep-alive works. */
   readonly connections: number;
 }
 
