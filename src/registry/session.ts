@@ -83,10 +83,11 @@ export class RegistrySession {
       this.#challenge ??= challenge;
       const request = await this.#tokenRequest(scope, signal);
       if (request === undefined) return;
+      // As #authorize: a token cached or in flight is waited for, else the batch holding `scope` is started.
       const { tokens } = this.#options;
-      const own = tokens.has(this.#partition, request) ? undefined : tokens.prefetch(this.#partition, request, this.#takeBatch(scope));
+      const own = tokens.prefetch(this.#partition, request, tokens.has(this.#partition, request) ? [] : this.#takeBatch(scope));
       this.#prefetchExpected(request);
-      await raceAbort(own ?? Promise.resolve(), signal);
+      await raceAbort(own, signal);
     } catch {
       // The request that follows meets the same failure and reports it.
     }

@@ -123,6 +123,21 @@ describe('RegistryClient against a token registry behind a fault proxy', () => {
     assert.equal(tokenRequests() - before, 2);
   });
 
+  it('prepare() returns once the token is in hand, also when another prepare started its fetch', async () => {
+    const images = await Promise.all(Array.from({ length: 2 }, (_, i) => registry.push(`ready/app-${i}`, 'v1', 'oci-manifest')));
+    const targets: ManifestTarget[] = images.map((image) => ({ registry: HOST, repository: image.repository, reference: 'v1' }));
+    proxy.setRules([]);
+    const fresh = client();
+    fresh.expect(targets);
+    const before = tokenRequests();
+    // The first prepare starts the batch; the second finds it in flight and must wait for it, or
+    // the resolver would hand it a request slot that then waits for the token.
+    const first = fresh.prepare(targets[0] as ManifestTarget);
+    await fresh.prepare(targets[1] as ManifestTarget);
+    assert.equal(tokenRequests() - before, 1);
+    await first;
+  });
+
   it('still costs one token per repository without expect()', async () => {
     const images = await Promise.all(Array.from({ length: 3 }, (_, i) => registry.push(`plain/app-${i}`, 'v1', 'oci-manifest')));
     const fresh = client();
