@@ -12,7 +12,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { Script } from 'node:vm';
 
 /** What digester.cjs exports (fn/digester.ts). */
@@ -35,7 +35,8 @@ const loaded = new Map<string, unknown>();
 /** Runs `<name>.cjs` from this directory once and returns its exports; the bundles call it for each other. */
 function load(name: string): unknown {
   if (loaded.has(name)) return loaded.get(name);
-  const file = fileURLToPath(new URL(`./${name}.cjs`, import.meta.url));
+  const url = new URL(`./${name}.cjs`, import.meta.url);
+  const file = fileURLToPath(url);
   // The bundles are pure ASCII (fn/bundle.ts checks), so latin1 reads them without UTF-8 decoding.
   const source = readFileSync(file, 'latin1');
   const buildId = source.slice(source.lastIndexOf(BUILD_ID_PREFIX)).trimEnd();
@@ -46,7 +47,7 @@ function load(name: string): unknown {
   if (script.cachedDataRejected === true) debug(`${name}.cjs.cache rejected by V8: made by another node or with other flags`);
   const module = { exports: {} };
   const run = script.runInThisContext() as (...args: unknown[]) => void;
-  run(module.exports, createRequire(file), module, file, dirname(file), pathToFileURL(file).href, load);
+  run(module.exports, createRequire(file), module, file, dirname(file), url.href, load);
   loaded.set(name, module.exports);
   // At exit, so the cache holds every function the run compiled, not only the top level.
   if (writeCaches) process.once('exit', () => writeFileSync(`${file}.cache`, Buffer.concat([Buffer.from(`${buildId}\n`, 'latin1'), script.createCachedData()])));
