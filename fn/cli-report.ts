@@ -8,8 +8,8 @@ import type { Progress } from './cli-source.js';
 /** One image field, as `--output json` prints it. */
 export interface ImageEntry {
   readonly file: string;
-  /** 1-based line of the value; null when the field holds no scalar (say, a mapping). */
-  readonly line: number | null;
+  /** 1-based line of the value; of the resource when the field holds no scalar (say, a mapping). */
+  readonly line: number;
   readonly resource: ResourceRef;
   readonly field: string;
   /** The value as found; null when it is not a string. */
@@ -28,10 +28,9 @@ export function imageEntries(outcomes: readonly FileOutcome[]): ImageEntry[] {
     const lineOf = lineLocator(input.text);
     const fileEntries: ImageEntry[] = [];
     for (const report of reports) {
-      const offset = report.offset ?? nodeStart(report.item.node);
       fileEntries.push({
         file: input.label,
-        line: offset === undefined ? null : lineOf(offset),
+        line: lineOf(report.offset),
         resource: report.item.ref,
         field: report.path,
         before: report.before ?? null,
@@ -41,14 +40,9 @@ export function imageEntries(outcomes: readonly FileOutcome[]): ImageEntry[] {
       });
     }
     // The engine reports a resource's fields kind by kind (containers, then initContainers); readers want file order.
-    entries.push(...fileEntries.sort((a, b) => (a.line ?? Number.MAX_SAFE_INTEGER) - (b.line ?? Number.MAX_SAFE_INTEGER)));
+    entries.push(...fileEntries.sort((a, b) => a.line - b.line));
   }
   return entries;
-}
-
-/** Where a resource starts, for a field that has no scalar of its own to point at. */
-function nodeStart(node: ImageReport['item']['node']): number | undefined {
-  return 'start' in node ? node.start : undefined;
 }
 
 /** Whether an entry is a problem: a failure, or in check mode an image not pinned. */
@@ -58,7 +52,7 @@ export function isProblem(entry: ImageEntry): boolean {
 
 /** `deploy/web.yaml:17: Deployment/web spec.template.spec.containers[0].image: <what happened>`. */
 export function formatEntry(entry: ImageEntry): string {
-  const where = entry.line === null ? entry.file : `${entry.file}:${entry.line}`;
+  const where = `${entry.file}:${entry.line}`;
   const what =
     entry.message ??
     (entry.status === 'pinned' ? `pinned \`${entry.after ?? ''}\`` : entry.status === 'skipped' ? 'skipped by prefix' : 'already pinned');

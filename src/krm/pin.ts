@@ -4,7 +4,7 @@ import type { Item } from './resource-list.js';
 import { fieldError, summaryResult, type Result, type Tally } from './results.js';
 import { scanImages, type ImageOccurrence, type ResourceSet } from './scan.js';
 import { appendToScalar, type Edit } from './splice.js';
-import type { ScalarNode } from './yaml-tree.js';
+import type { NodeId } from './yaml-tree.js';
 
 // The engine shared by the KRM function, the CLI and the kustomize plugin:
 // find the image fields of a set of resources, resolve what needs resolving
@@ -14,8 +14,8 @@ import type { ScalarNode } from './yaml-tree.js';
 export interface ImageReport {
   readonly item: Item;
   readonly path: string;
-  /** Offset of the value in the source, for line numbers. */
-  readonly offset: number | undefined;
+  /** Offset of the value in the source (of the resource, for a value that is not a scalar), for line numbers. */
+  readonly offset: number;
   readonly before: string | undefined;
   readonly after?: string;
   readonly status: 'pinned' | 'already-pinned' | 'skipped' | 'unpinned' | 'failed';
@@ -50,7 +50,7 @@ export async function pinResources(
   const check = settings.mode === 'check' || source === undefined;
 
   occurrences.forEach((occurrence, position) => {
-    const base = baseReport(occurrence);
+    const base = baseReport(set, occurrence);
     if (!('image' in occurrence)) {
       reports[position] = { ...base, status: 'failed', message: occurrence.problem };
       return;
@@ -76,7 +76,7 @@ export async function pinResources(
     }
   });
 
-  const edits = new Map<ScalarNode, Edit>();
+  const edits = new Map<NodeId, Edit>();
   if (source !== undefined && tasks.size > 0) {
     log?.(`resolving ${tasks.size} unique image(s), ${settings.concurrency} at a time`);
     const resolutions = await resolveAll([...tasks.values()], source, {
@@ -88,7 +88,7 @@ export async function pinResources(
       const key = keys[position];
       const resolution = key === undefined ? undefined : resolutions.get(key);
       if (key === undefined || resolution === undefined || !('scalar' in occurrence)) return;
-      const base = baseReport(occurrence);
+      const base = baseReport(set, occurrence);
       if (!resolution.ok) {
         reports[position] = { ...base, status: 'failed', message: resolution.error.message };
         return;
@@ -98,7 +98,7 @@ export async function pinResources(
       const suffix = `@${resolution.digest}`;
       reports[position] = { ...base, status: 'pinned', after: `${occurrence.image}${suffix}` };
       // One scalar reached through several aliases is edited once.
-      if (!edits.has(occurrence.scalar)) edits.set(occurrence.scalar, appendToScalar(set.document.source, occurrence.scalar, suffix));
+      if (!edits.has(occurrence.scalar)) edits.set(occurrence.scalar, appendToScalar(set.document.tree, occurrence.scalar, suffix));
     });
     tally.unique = pinnedKeys.size;
   }
@@ -110,9 +110,11 @@ export async function pinResources(
   return { edits: [...edits.values()], results: [...results, check ? checkSummary(tally, results.length) : summaryResult(tally)], reports };
 }
 
-function baseReport(occurrence: ImageOccurrence): Pick<ImageReport, 'item' | 'path' | 'offset' | 'before'> {
-  if (!('scalar' in occurrence)) return { item: occurrence.item, path: occurrence.path, offset: undefined, before: undefined };
-  return { item: occurrence.item, path: occurrence.path, offset: occurrence.scalar.event.valueStart, before: occurrence.image };
+function baseReport(set: ResourceSet, occurrence: ImageOccurrence): Pick<ImageReport, 'item' | 'path' | 'offset' | 'before'> {
+  const { tree } = set.document;
+  // A field with no scalar to point at is located by its resource.
+  if (!('scalar' in occurrence)) return { item: occurrence.item, path: occurrence.path, offset: tree.startOf(occurrence.item.node), before: undefined };
+  return { item: occurrence.item, path: occurrence.path, offset: tree.scalar(occurrence.scalar).valueStart, before: occurrence.image };
 }
 
 function checkSummary(tally: Tally, problems: number): Result {

@@ -41,7 +41,7 @@ export async function processResourceList(input: string, options: ProcessOptions
   const list = readResourceList(input);
   let settings: Settings;
   try {
-    const functionConfig = toPlainValue(input, list.functionConfig);
+    const functionConfig = toPlainValue(list.document.tree, list.functionConfig);
     // The schemas (and zod) load only when there is a functionConfig to check.
     settings =
       functionConfig === null
@@ -74,8 +74,8 @@ export async function processResourceList(input: string, options: ProcessOptions
 }
 
 function finish(list: ResourceList, edits: readonly Edit[], results: readonly Result[]): ProcessOutcome {
-  const { source } = list.document;
-  const resultsEdit = appendResultsEdit(source, list.root, results);
+  const { tree } = list.document;
+  const resultsEdit = appendResultsEdit(tree, list.root, results);
   const all = resultsEdit === undefined ? edits : [...edits, resultsEdit];
-  return { output: applyEdits(source, all), exitCode: exitCodeFor(results), results, edits: edits.length };
+  return { output: applyEdits(tree.source, all), exitCode: exitCodeFor(results), results, edits: edits.length };
 }

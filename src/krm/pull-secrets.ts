@@ -2,7 +2,6 @@ import { eachItem, findPodSpecs } from './image-fields.js';
 import type { Item } from './resource-list.js';
 import type { ResourceSet } from './scan.js';
 import { fieldError, type Result } from './results.js';
-import { getEntry, getString } from './yaml-tree.js';
 
 // k8s-digester's "online" mode reads imagePullSecrets from the cluster. The
 // same credentials are usually in the package itself, so digester reads the
@@ -23,16 +22,16 @@ export interface PullSecrets {
 
 /** Collects the registry credentials of Secrets that pods in the list use as imagePullSecrets. */
 export function collectPullSecrets(list: ResourceSet): PullSecrets {
-  const { source } = list.document;
+  const { tree } = list.document;
   const documents: string[] = [];
   const problems: Result[] = [];
   if (!list.items.some((item) => item.ref.kind === 'Secret')) return { documents, problems };
   const wanted = new Set<string>();
   for (const item of list.items) {
     if (item.localConfig) continue;
-    for (const spec of findPodSpecs(item.node)) {
-      eachItem(getEntry(spec.node, 'imagePullSecrets'), (reference) => {
-        const name = getString(source, reference, 'name');
+    for (const spec of findPodSpecs(tree, item.node)) {
+      eachItem(tree, tree.get(spec.node, 'imagePullSecrets'), (reference) => {
+        const name = tree.getString(reference, 'name');
         if (name !== undefined) wanted.add(secretKey(item.ref.namespace, name));
       });
     }
@@ -41,7 +40,7 @@ export function collectPullSecrets(list: ResourceSet): PullSecrets {
   for (const item of list.items) {
     if (item.ref.kind !== 'Secret' || item.ref.apiVersion !== 'v1') continue;
     if (!wanted.has(secretKey(item.ref.namespace, item.ref.name))) continue;
-    const type = getString(source, item.node, 'type') ?? '';
+    const type = tree.getString(item.node, 'type') ?? '';
     const key = SECRET_KEYS[type];
     if (key === undefined) continue;
     const read = readSecret(list, item, key);
@@ -52,9 +51,9 @@ export function collectPullSecrets(list: ResourceSet): PullSecrets {
 }
 
 function readSecret(list: ResourceSet, item: Item, key: string): string | Result {
-  const { source } = list.document;
-  const plain = getString(source, getEntry(item.node, 'stringData'), key);
-  const encoded = getString(source, getEntry(item.node, 'data'), key);
+  const { tree } = list.document;
+  const plain = tree.getString(tree.get(item.node, 'stringData'), key);
+  const encoded = tree.getString(tree.get(item.node, 'data'), key);
   let text: string | undefined = plain;
   let field = `stringData[${key}]`;
   if (text === undefined && encoded !== undefined) {

@@ -1,13 +1,5 @@
-import {
-  deref,
-  expandedSize,
-  getEntry,
-  getString,
-  parseYamlDocuments,
-  type MapNode,
-  type TreeNode,
-  type YamlDocument,
-} from './yaml-tree.js';
+import { expandedSize, parseYamlStream, type YamlStream } from './yaml-documents.js';
+import type { NodeId, YamlTree } from './yaml-tree.js';
 import { scalarType } from './yaml-value.js';
 
 // The ResourceList wire format of the KRM functions spec
@@ -45,7 +37,7 @@ export interface FileRef {
 
 /** One entry of `items`. */
 export interface Item {
-  readonly node: TreeNode;
+  readonly node: NodeId;
   readonly index: number;
   readonly ref: ResourceRef;
   readonly file: FileRef | undefined;
@@ -54,37 +46,38 @@ export interface Item {
 
 /** A parsed ResourceList: its tree plus the parts the function reads. */
 export interface ResourceList {
-  readonly document: YamlDocument;
-  readonly root: MapNode;
+  readonly document: { readonly tree: YamlTree; readonly hasAliases: boolean };
+  readonly root: NodeId;
   readonly items: readonly Item[];
-  readonly functionConfig: TreeNode | undefined;
+  readonly functionConfig: NodeId | undefined;
 }
 
 /** Parses and checks the ResourceList envelope. Throws {@link UnusableInputError}. */
 export function readResourceList(source: string, options: { maxDepth?: number } = {}): ResourceList {
   if (source.trim().length === 0) throw new UnusableInputError('empty input: expected a ResourceList on stdin');
-  let documents: YamlDocument[];
+  let stream: YamlStream;
   try {
-    documents = parseYamlDocuments(source, options);
+    stream = parseYamlStream(source, options);
   } catch (error) {
     throw new UnusableInputError(error instanceof Error ? error.message : String(error));
   }
-  const nonEmpty = documents.filter((document) => document.root !== undefined);
+  const { tree } = stream;
+  const nonEmpty = stream.documents.filter((document) => document.root !== undefined);
   if (nonEmpty.length !== 1) {
     throw new UnusableInputError(
       `expected one ResourceList document, found ${nonEmpty.length} YAML documents (a multi-document stream is not a ResourceList)`,
     );
   }
-  const document = nonEmpty[0] as YamlDocument;
-  if (document.hasAliases && expandedSize(document.root) > document.nodeCount + MAX_ALIAS_EXPANSION) {
+  const [document] = nonEmpty as [YamlStream['documents'][number]];
+  if (document.hasAliases && expandedSize(tree, document.root) > document.nodeCount + MAX_ALIAS_EXPANSION) {
     throw new UnusableInputError(
       `YAML aliases expand to more than ${MAX_ALIAS_EXPANSION} extra nodes (a "billion laughs" document?); refusing the input`,
     );
   }
-  const root = deref(document.root);
-  if (root?.kind !== 'map') throw new UnusableInputError('expected a ResourceList mapping at the top level');
-  const kind = getString(source, root, 'kind');
-  const apiVersion = getString(source, root, 'apiVersion');
+  const root = tree.deref(document.root);
+  if (!tree.is(root, 'map')) throw new UnusableInputError('expected a ResourceList mapping at the top level');
+  const kind = tree.getString(root, 'kind');
+  const apiVersion = tree.getString(root, 'apiVersion');
   if (kind !== 'ResourceList') {
     throw new UnusableInputError(`expected kind ResourceList, got ${kind === undefined ? 'no kind' : JSON.stringify(kind)}`);
   }
@@ -93,50 +86,50 @@ export function readResourceList(source: string, options: { maxDepth?: number } 
       `unsupported ResourceList apiVersion ${JSON.stringify(apiVersion ?? null)}: expected ${API_VERSIONS.join(' or ')}`,
     );
   }
-  const itemsNode = deref(getEntry(root, 'items'));
-  let itemNodes: TreeNode[] = [];
-  if (itemsNode?.kind === 'seq') itemNodes = itemsNode.items;
-  else if (!(itemsNode === undefined || isNull(source, itemsNode))) {
+  const itemsNode = tree.deref(tree.get(root, 'items'));
+  let itemNodes: NodeId[] = [];
+  if (tree.is(itemsNode, 'seq')) itemNodes = tree.items(itemsNode);
+  else if (!(itemsNode === undefined || isNull(tree, itemsNode))) {
     throw new UnusableInputError('ResourceList.items must be a list of resources');
   }
-  const items = itemNodes.map((node, index) => readItem(source, node, index));
-  return { document, root, items, functionConfig: getEntry(root, 'functionConfig') };
+  const items = itemNodes.map((node, index) => readItem(tree, node, index));
+  return { document: { tree, hasAliases: document.hasAliases }, root, items, functionConfig: tree.get(root, 'functionConfig') };
 }
 
 /** Reads the identity of one resource (kind, name, namespace, file annotations, local-config). */
-export function readItem(source: string, node: TreeNode, index: number): Item {
-  if (deref(node)?.kind !== 'map') {
+export function readItem(tree: YamlTree, node: NodeId, index: number): Item {
+  if (!tree.is(node, 'map')) {
     throw new UnusableInputError(`ResourceList.items[${index}] must be a resource mapping`);
   }
-  const metadata = getEntry(node, 'metadata');
-  const annotations = getEntry(metadata, 'annotations');
-  const namespace = getString(source, metadata, 'namespace');
+  const metadata = tree.get(node, 'metadata');
+  const annotations = tree.get(metadata, 'annotations');
+  const namespace = tree.getString(metadata, 'namespace');
   const ref: { apiVersion: string; kind: string; name: string; namespace?: string } = {
-    apiVersion: getString(source, node, 'apiVersion') ?? '',
-    kind: getString(source, node, 'kind') ?? '',
-    name: getString(source, metadata, 'name') ?? '',
+    apiVersion: tree.getString(node, 'apiVersion') ?? '',
+    kind: tree.getString(node, 'kind') ?? '',
+    name: tree.getString(metadata, 'name') ?? '',
   };
   if (namespace !== undefined && namespace !== '') ref.namespace = namespace;
   // Most lists carry no path annotations, and none need the index parsed twice.
-  const path = annotations === undefined ? undefined : firstString(source, annotations, PATH_ANNOTATIONS);
+  const path = annotations === undefined ? undefined : firstString(tree, annotations, PATH_ANNOTATIONS);
   let file: FileRef | undefined;
   if (path !== undefined) {
-    const indexText = firstString(source, annotations, INDEX_ANNOTATIONS);
+    const indexText = firstString(tree, annotations, INDEX_ANNOTATIONS);
     file = indexText !== undefined && /^\d+$/.test(indexText) ? { path, index: Number(indexText) } : { path };
   }
-  const localConfig = annotations !== undefined && getString(source, annotations, LOCAL_CONFIG)?.toLowerCase() === 'true';
+  const localConfig = annotations !== undefined && tree.getString(annotations, LOCAL_CONFIG)?.toLowerCase() === 'true';
   return { node, index, ref, file, localConfig };
 }
 
-function firstString(source: string, node: TreeNode | undefined, names: readonly string[]): string | undefined {
+function firstString(tree: YamlTree, node: NodeId | undefined, names: readonly string[]): string | undefined {
   for (const name of names) {
-    const value = getString(source, node, name);
+    const value = tree.getString(node, name);
     if (value !== undefined) return value;
   }
   return undefined;
 }
 
-function isNull(source: string, node: TreeNode): boolean {
-  const resolved = deref(node);
-  return resolved?.kind === 'scalar' && scalarType(source, resolved) === 'null';
+function isNull(tree: YamlTree, node: NodeId): boolean {
+  const resolved = tree.deref(node);
+  return tree.kind(resolved) === 'scalar' && scalarType(tree, resolved) === 'null';
 }

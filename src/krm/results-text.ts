@@ -1,56 +1,60 @@
 import { dump } from 'js-yaml';
 import { UnusableInputError } from './resource-list.js';
 import type { Result } from './results.js';
-import { columnOf, flowCloserAfter, lastChild, nodeEnd, type Edit } from './splice.js';
-import { deref, getEntry, startOf, type MapNode } from './yaml-tree.js';
+import { columnOf, flowCloserAfter, nodeEnd, type Edit } from './splice.js';
+import type { NodeId, YamlTree } from './yaml-tree.js';
 import { scalarType } from './yaml-value.js';
 
 // Results are appended as text, so the rest of the ResourceList (including
 // results other functions wrote before us) stays byte for byte.
 
 /** The edit that appends `results` to the ResourceList's `results` list, creating it when absent. */
-export function appendResultsEdit(source: string, root: MapNode, results: readonly Result[]): Edit | undefined {
+export function appendResultsEdit(tree: YamlTree, root: NodeId, results: readonly Result[]): Edit | undefined {
   if (results.length === 0) return undefined;
+  const { source } = tree;
   const newline = source.includes('\r\n') ? '\r\n' : '\n';
-  const value = getEntry(root, 'results');
-  if (value === undefined) return addResultsKey(source, root, results, newline);
+  const value = tree.get(root, 'results');
+  if (value === undefined) return addResultsKey(tree, root, results, newline);
 
-  const existing = deref(value);
-  if (existing?.kind === 'seq' && existing.flow) {
-    const last = lastChild(existing);
-    const at = last === undefined ? existing.start + 1 : nodeEnd(source, last);
+  const existing = tree.deref(value);
+  const kind = tree.kind(existing);
+  if (kind === 'seq' && tree.isFlow(existing)) {
+    const last = tree.lastChild(existing);
+    const at = last === undefined ? tree.startOf(existing) + 1 : nodeEnd(tree, last);
     const items = results.map((result) => JSON.stringify(result)).join(', ');
     return { start: at, end: at, text: last === undefined ? items : `, ${items}` };
   }
-  if (existing?.kind === 'seq' && value.kind !== 'alias') {
-    const at = afterLine(source, nodeEnd(source, existing));
-    const indent = ' '.repeat(columnOf(source, existing.start));
+  if (kind === 'seq' && tree.kind(value) !== 'alias') {
+    const at = afterLine(source, nodeEnd(tree, existing));
+    const indent = ' '.repeat(columnOf(source, tree.startOf(existing)));
     return { start: at.position, end: at.position, text: at.prefix + blockItems(results, indent, newline) };
   }
-  if (existing?.kind === 'scalar' && value.kind === 'scalar' && scalarType(source, existing) === 'null') {
+  if (kind === 'scalar' && tree.kind(value) === 'scalar' && scalarType(tree, existing) === 'null') {
     // `results:` or `results: null`: a flow list reads the same in block and flow context.
-    const { valueStart, valueEnd } = existing.event;
+    const { valueStart, valueEnd } = tree.scalar(existing);
     const flow = `[${results.map((result) => JSON.stringify(result)).join(', ')}]`;
     return { start: valueStart, end: valueEnd, text: valueStart === valueEnd ? ` ${flow}` : flow };
   }
   throw new UnusableInputError('ResourceList.results must be a list');
 }
 
-function addResultsKey(source: string, root: MapNode, results: readonly Result[], newline: string): Edit {
-  const last = lastChild(root);
-  const firstKey = root.keys[0];
-  if (root.flow) {
-    const at = last === undefined ? root.start + 1 : nodeEnd(source, last);
+function addResultsKey(tree: YamlTree, root: NodeId, results: readonly Result[], newline: string): Edit {
+  const { source } = tree;
+  const last = tree.lastChild(root);
+  const firstKey = tree.firstChild(root);
+  const start = tree.startOf(root);
+  if (tree.isFlow(root)) {
+    const at = last === undefined ? start + 1 : nodeEnd(tree, last);
     const list = `"results": [${results.map((result) => JSON.stringify(result)).join(', ')}]`;
     const separator = last === undefined ? '' : ',';
-    const multiline = firstKey !== undefined && source.slice(root.start, startOf(firstKey)).includes('\n');
-    const indent = firstKey === undefined ? '' : ' '.repeat(columnOf(source, startOf(firstKey)));
+    const multiline = firstKey !== undefined && source.slice(start, tree.startOf(firstKey)).includes('\n');
+    const indent = firstKey === undefined ? '' : ' '.repeat(columnOf(source, tree.startOf(firstKey)));
     const text = multiline ? `${separator}${newline}${indent}${list}` : `${separator} ${list}`;
     if (last === undefined) flowCloserAfter(source, at);
     return { start: at, end: at, text };
   }
-  const at = afterLine(source, last === undefined ? root.start : nodeEnd(source, last));
-  const column = firstKey === undefined ? 0 : columnOf(source, startOf(firstKey));
+  const at = afterLine(source, last === undefined ? start : nodeEnd(tree, last));
+  const column = firstKey === undefined ? 0 : columnOf(source, tree.startOf(firstKey));
   const indent = ' '.repeat(column);
   return { start: at.position, end: at.position, text: `${at.prefix}${indent}results:${newline}${blockItems(results, indent, newline)}` };
 }

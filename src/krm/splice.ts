@@ -1,5 +1,5 @@
 import { SCALAR_STYLE } from 'js-yaml';
-import type { ScalarNode, TreeNode } from './yaml-tree.js';
+import type { NodeId, YamlTree } from './yaml-tree.js';
 
 /** A replacement of `source[start, end)` with `text`; `start === end` inserts. */
 export interface Edit {
@@ -28,8 +28,9 @@ export function applyEdits(source: string, edits: readonly Edit[]): string {
  * the last character of the value keeps the scalar's quoting as written. For
  * block scalars (`|-`, `>-`) the value ends before the trailing line break.
  */
-export function appendToScalar(source: string, node: ScalarNode, suffix: string): Edit {
-  const { event } = node;
+export function appendToScalar(tree: YamlTree, node: NodeId, suffix: string): Edit {
+  const { source } = tree;
+  const event = tree.scalar(node);
   let position = event.valueEnd;
   if (event.style === SCALAR_STYLE.LITERAL_BLOCK || event.style === SCALAR_STYLE.FOLDED_BLOCK) {
     while (position > event.valueStart && /\s/.test(source.charAt(position - 1))) position--;
@@ -38,28 +39,21 @@ export function appendToScalar(source: string, node: ScalarNode, suffix: string)
 }
 
 /** The offset just past a node's text: closing quote or bracket included. */
-export function nodeEnd(source: string, node: TreeNode): number {
-  switch (node.kind) {
+export function nodeEnd(tree: YamlTree, node: NodeId): number {
+  switch (tree.kind(node)) {
     case 'alias':
-      return node.end;
+      return tree.aliasEnd(node);
     case 'scalar': {
-      const { style, valueEnd } = node.event;
+      const { style, valueEnd } = tree.scalar(node);
       return style === SCALAR_STYLE.SINGLE_QUOTED || style === SCALAR_STYLE.DOUBLE_QUOTED ? valueEnd + 1 : valueEnd;
     }
     case 'map':
     case 'seq': {
-      const last = lastChild(node);
-      const contentEnd = last === undefined ? node.start + 1 : nodeEnd(source, last);
-      return node.flow ? flowCloserAfter(source, contentEnd) + 1 : contentEnd;
+      const last = tree.lastChild(node);
+      const contentEnd = last === undefined ? tree.startOf(node) + 1 : nodeEnd(tree, last);
+      return tree.isFlow(node) ? flowCloserAfter(tree.source, contentEnd) + 1 : contentEnd;
     }
   }
-}
-
-/** The last child of a collection in source order. */
-export function lastChild(node: TreeNode): TreeNode | undefined {
-  if (node.kind === 'map') return node.values[node.values.length - 1];
-  if (node.kind === 'seq') return node.items[node.items.length - 1];
-  return undefined;
 }
 
 /** Finds the `]` or `}` that closes a flow collection, skipping blanks, commas and comments. */

@@ -5,7 +5,7 @@ import { readItem, UnusableInputError, type Item } from './resource-list.js';
 import { exitCodeFor, type Result } from './results.js';
 import type { ResourceSet } from './scan.js';
 import { applyEdits } from './splice.js';
-import { deref, getString, parseYamlDocuments, type YamlDocument } from './yaml-tree.js';
+import { parseYamlStream, type YamlStream } from './yaml-documents.js';
 import { toPlainValue } from './yaml-value.js';
 
 // Plain Kubernetes YAML, as `kubectl apply -f`, `helm template` and kustomize's
@@ -38,20 +38,21 @@ export interface StreamOutcome {
 
 /** Reads a YAML stream into the resources it holds. Throws UnusableInputError for malformed YAML. */
 export function readResourceStream(text: string, file?: string): ResourceSet {
-  let documents: YamlDocument[];
+  let stream: YamlStream;
   try {
-    documents = parseYamlDocuments(text);
+    stream = parseYamlStream(text);
   } catch (error) {
     throw new UnusableInputError(`${file === undefined ? '' : `${file}: `}${error instanceof Error ? error.message : String(error)}`);
   }
+  const { tree, documents } = stream;
   const items: Item[] = [];
   documents.forEach((document, index) => {
-    const root = deref(document.root);
-    if (root?.kind !== 'map' || getString(text, root, 'apiVersion') === undefined || getString(text, root, 'kind') === undefined) return;
-    const item = readItem(text, root, index);
+    const root = tree.deref(document.root);
+    if (!tree.is(root, 'map') || tree.getString(root, 'apiVersion') === undefined || tree.getString(root, 'kind') === undefined) return;
+    const item = readItem(tree, root, index);
     items.push(file === undefined || item.file !== undefined ? item : { ...item, file: { path: file, index } });
   });
-  return { document: { source: text, hasAliases: documents.some((document) => document.hasAliases) }, items };
+  return { document: { tree, hasAliases: documents.some((document) => document.hasAliases) }, items };
 }
 
 /**
@@ -60,9 +61,10 @@ export function readResourceStream(text: string, file?: string): ResourceSet {
  */
 export function readYamlDocument(text: string, file: string): unknown {
   try {
-    const documents = parseYamlDocuments(text).filter((document) => document.root !== undefined);
-    if (documents.length !== 1) throw new Error(`expected one YAML document, found ${documents.length}`);
-    return toPlainValue(text, documents[0]?.root);
+    const { tree, documents } = parseYamlStream(text);
+    const roots = documents.filter((document) => document.root !== undefined);
+    if (roots.length !== 1) throw new Error(`expected one YAML document, found ${roots.length}`);
+    return toPlainValue(tree, roots[0]?.root);
   } catch (error) {
     throw new UnusableInputError(`${file}: ${error instanceof Error ? error.message : String(error)}`);
   }

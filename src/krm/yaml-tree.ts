@@ -1,339 +1,218 @@
-import {
-  COLLECTION_STYLE,
-  EVENT_ID,
-  SCALAR_STYLE,
-  YAMLException,
-  getScalarValue,
-  parseEvents,
-  type Event,
-  type ScalarEvent,
-} from 'js-yaml';
+import { COLLECTION_STYLE, EVENT_ID, SCALAR_STYLE, getScalarValue, type Event, type ScalarEvent } from 'js-yaml';
 
-// A thin tree over js-yaml's event stream. It keeps source offsets, never
-// values rewritten by a schema, so the processor can find image scalars and
-// splice the original text instead of re-serializing it (which would lose
-// comments, quoting, `0755`, dates and key order).
+// A tree over js-yaml's event stream that allocates nothing per node. A node is the index of the
+// event that starts it; each collection knows the index of the event that closes it, so a subtree
+// is skipped in one step. It keeps source offsets, never values rewritten by a schema, so the
+// processor can find image scalars and splice the original text instead of re-serializing it
+// (which would lose comments, quoting, `0755`, dates and key order).
+//
+// A large list has hundreds of thousands of nodes. An object per node, with arrays of children,
+// cost more than js-yaml's parse itself, most of it in the garbage collector (README, "Benchmark").
 
-/** A scalar with its source range (quotes excluded). */
-export interface ScalarNode {
-  readonly kind: 'scalar';
-  readonly event: ScalarEvent;
-  readonly parent: CollectionNode | undefined;
-  readonly anchor: string | undefined;
-  /** Aliases that point at this node (only anchored nodes ever have any). */
-  aliases?: AliasNode[];
-}
+/** A node: the index of its first event in the stream. */
+export type NodeId = number;
 
-/**
- * A mapping: `keys[i]` maps to `values[i]`, in document order. Key names are not stored: a large
- * list has hundreds of thousands of keys, and {@link getEntry} compares them in the source.
- */
-export interface MapNode {
-  readonly kind: 'map';
-  readonly start: number;
-  readonly flow: boolean;
-  readonly parent: CollectionNode | undefined;
-  readonly anchor: string | undefined;
-  aliases?: AliasNode[];
+/** What a node is. */
+export type NodeKind = 'scalar' | 'map' | 'seq' | 'alias';
+
+/** What {@link parseYamlDocuments} (yaml-documents.ts) hands over to build a tree. */
+export interface TreeParts {
   readonly source: string;
-  readonly keys: TreeNode[];
-  readonly values: TreeNode[];
+  readonly events: readonly Event[];
+  /** Per collection event, the index of the event that closes it. */
+  readonly close: Int32Array;
+  /** Per node, the collection it sits in, or -1 for a document root. */
+  readonly parent: Int32Array;
+  /** Alias → the node its anchor named (anchors belong to scalars and collections). */
+  readonly targets: ReadonlyMap<NodeId, NodeId>;
+  /** Anchored node → the aliases that point at it, in document order. */
+  readonly aliases: ReadonlyMap<NodeId, readonly NodeId[]>;
 }
 
-/** A sequence. */
-export interface SeqNode {
-  readonly kind: 'seq';
-  readonly start: number;
-  readonly flow: boolean;
-  readonly parent: CollectionNode | undefined;
-  readonly anchor: string | undefined;
-  aliases?: AliasNode[];
-  readonly items: TreeNode[];
-}
-
-/** An alias (`*name`) and the node it stands for. */
-export interface AliasNode {
-  readonly kind: 'alias';
-  readonly start: number;
-  readonly end: number;
-  readonly parent: CollectionNode | undefined;
-  /** Anchors belong to scalars and collections, so one step reaches the node an alias stands for. */
-  readonly target: AnchorableNode;
-}
-
-/** Any node with children. */
-export type CollectionNode = MapNode | SeqNode;
-/** Any node of the tree. */
-export type TreeNode = ScalarNode | MapNode | SeqNode | AliasNode;
-/** Nodes an alias may point at. */
-export type AnchorableNode = ScalarNode | MapNode | SeqNode;
-
-/** One parsed YAML document: its root and whether it uses aliases at all. */
-export interface YamlDocument {
+/** The nodes of one YAML stream (all its documents), read from the source text. */
+export class YamlTree {
   readonly source: string;
-  readonly root: TreeNode | undefined;
-  readonly hasAliases: boolean;
-  /** Nodes written in the text (aliases count once). */
-  readonly nodeCount: number;
-}
+  readonly #events: readonly Event[];
+  readonly #close: Int32Array;
+  readonly #parent: Int32Array;
+  readonly #targets: ReadonlyMap<NodeId, NodeId>;
+  readonly #aliases: ReadonlyMap<NodeId, readonly NodeId[]>;
 
-/** A YAML syntax error with a 1-based position. */
-export class YamlSyntaxError extends Error {
-  readonly code = 'ERR_YAML';
-  constructor(reason: string, readonly line: number, readonly column: number) {
-    super(`malformed YAML at line ${line}, column ${column}: ${reason}`);
-    this.name = 'YamlSyntaxError';
+  constructor(parts: TreeParts) {
+    this.source = parts.source;
+    this.#events = parts.events;
+    this.#close = parts.close;
+    this.#parent = parts.parent;
+    this.#targets = parts.targets;
+    this.#aliases = parts.aliases;
   }
-}
 
-/** Limits that keep hostile input from exhausting the process. */
-export interface ParseLimits {
-  readonly maxDepth?: number;
-}
-
-/** Parses a YAML stream into one tree per document. */
-export function parseYamlDocuments(source: string, limits: ParseLimits = {}): YamlDocument[] {
-  let events: Event[];
-  try {
-    events = parseEvents(source, { maxDepth: limits.maxDepth ?? 100 });
-  } catch (error) {
-    if (error instanceof YAMLException) {
-      const line = (error.mark?.line ?? 0) + 1;
-      const column = (error.mark?.column ?? 0) + 1;
-      throw new YamlSyntaxError(error.reason, line, column);
+  kind(node: NodeId): NodeKind {
+    switch (this.#events[node]?.type) {
+      case EVENT_ID.SCALAR:
+        return 'scalar';
+      case EVENT_ID.MAPPING:
+        return 'map';
+      case EVENT_ID.SEQUENCE:
+        return 'seq';
+      case EVENT_ID.ALIAS:
+        return 'alias';
+      default:
+        throw new Error(`event ${node} does not start a node`);
     }
-    throw error;
   }
-  return new TreeBuilder(source, events).build();
-}
 
-/** Decodes a scalar's value, taking the raw slice when js-yaml says it is safe to. */
-export function scalarValue(source: string, node: ScalarNode): string {
-  const { event } = node;
-  return event.fast ? source.slice(event.valueStart, event.valueEnd) : getScalarValue(source, event);
-}
-
-/** True for a quoted scalar (single or double). */
-export function isQuoted(node: ScalarNode): boolean {
-  return node.event.style === SCALAR_STYLE.SINGLE_QUOTED || node.event.style === SCALAR_STYLE.DOUBLE_QUOTED;
-}
-
-/** Follows an alias to the node it stands for (an alias to an unknown anchor is a syntax error). */
-export function deref(node: TreeNode): AnchorableNode;
-export function deref(node: TreeNode | undefined): AnchorableNode | undefined;
-export function deref(node: TreeNode | undefined): AnchorableNode | undefined {
-  return node?.kind === 'alias' ? node.target : node;
-}
-
-/** Looks a key up in a mapping (following aliases on the way). */
-export function getEntry(node: TreeNode | undefined, name: string): TreeNode | undefined {
-  const map = deref(node);
-  if (map?.kind !== 'map') return undefined;
-  const { keys, source } = map;
-  for (let i = 0; i < keys.length; i++) {
-    const key = deref(keys[i] as TreeNode);
-    if (key.kind === 'scalar' && scalarIs(source, key, name)) return map.values[i];
+  /** Follows an alias to the node it stands for. */
+  deref(node: NodeId): NodeId;
+  deref(node: NodeId | undefined): NodeId | undefined;
+  deref(node: NodeId | undefined): NodeId | undefined {
+    if (node === undefined || this.#events[node]?.type !== EVENT_ID.ALIAS) return node;
+    return this.#targets.get(node);
   }
-  return undefined;
-}
 
-/** The name of a mapping key: a scalar's value, or undefined for a collection key. */
-export function keyName(source: string, key: TreeNode): string | undefined {
-  const node = deref(key);
-  return node.kind === 'scalar' ? scalarValue(source, node) : undefined;
-}
+  /** Whether the node (after aliases) is a mapping, sequence or scalar. */
+  is(node: NodeId | undefined, kind: Exclude<NodeKind, 'alias'>): node is NodeId {
+    const resolved = this.deref(node);
+    return resolved !== undefined && this.kind(resolved) === kind;
+  }
 
-/** Whether a scalar's value is `text`, comparing in the source when it can (no string is made). */
-function scalarIs(source: string, node: ScalarNode, text: string): boolean {
-  const { event } = node;
-  if (!event.fast) return getScalarValue(source, event) === text;
-  return event.valueEnd - event.valueStart === text.length && source.startsWith(text, event.valueStart);
-}
-
-/** Whether two scalars have the same value. */
-function sameScalar(source: string, a: ScalarNode, b: ScalarNode): boolean {
-  const x = a.event;
-  const y = b.event;
-  if (!x.fast || !y.fast) return scalarValue(source, a) === scalarValue(source, b);
-  const length = x.valueEnd - x.valueStart;
-  if (y.valueEnd - y.valueStart !== length) return false;
-  for (let i = 0; i < length; i++) if (source.charCodeAt(x.valueStart + i) !== source.charCodeAt(y.valueStart + i)) return false;
-  return true;
-}
-
-/** Reads a string-valued key of a mapping, or undefined. */
-export function getString(source: string, node: TreeNode | undefined, name: string): string | undefined {
-  const value = deref(getEntry(node, name));
-  return value?.kind === 'scalar' ? scalarValue(source, value) : undefined;
-}
-
-/** The offset where a node's text starts (a quoted scalar's opening quote). */
-export function startOf(node: TreeNode): number {
-  if (node.kind === 'scalar') return isQuoted(node) ? node.event.valueStart - 1 : node.event.valueStart;
-  return node.start;
-}
-
-/** Whether a mapping already has a key named like `key`; records it when it does not. */
-function hasKey(map: MapNode, key: ScalarNode, largeMaps: Map<MapNode, Set<string | undefined>>): boolean {
-  const { keys, source } = map;
-  if (keys.length < 16) {
-    for (const other of keys) {
-      const node = deref(other);
-      if (node.kind === 'scalar' && sameScalar(source, node, key)) return true;
+  /** Looks a key up in a mapping (following aliases on the way). */
+  get(node: NodeId | undefined, name: string): NodeId | undefined {
+    const map = this.deref(node);
+    if (map === undefined || this.#events[map]?.type !== EVENT_ID.MAPPING) return undefined;
+    const close = this.#close[map] as number;
+    for (let key = map + 1; key < close; ) {
+      const value = this.#next(key);
+      const resolved = this.deref(key);
+      if (this.#events[resolved]?.type === EVENT_ID.SCALAR && this.#scalarIs(resolved, name)) return value;
+      key = this.#next(value);
     }
-    return false;
-  }
-  let names = largeMaps.get(map);
-  if (names === undefined) {
-    names = new Set(keys.map((other) => keyName(source, other)));
-    largeMaps.set(map, names);
-  }
-  const name = scalarValue(source, key);
-  if (names.has(name)) return true;
-  names.add(name);
-  return false;
-}
-
-/** Builds trees from the flat event stream with an explicit stack. */
-class TreeBuilder {
-  readonly #source: string;
-  readonly #events: Event[];
-  #anchors = new Map<string, AnchorableNode>();
-  #hasAliases = false;
-  #nodeCount = 0;
-
-  constructor(source: string, events: Event[]) {
-    this.#source = source;
-    this.#events = events;
+    return undefined;
   }
 
-  build(): YamlDocument[] {
-    const documents: YamlDocument[] = [];
-    const stack: CollectionNode[] = [];
-    const pendingKeys: Array<TreeNode | undefined> = [];
-    // Key sets only for large mappings; small ones are scanned (most mappings have a few keys).
-    const largeMaps = new Map<MapNode, Set<string | undefined>>();
-    let root: TreeNode | undefined;
-    let inDocument = false;
+  /** Reads a string-valued key of a mapping, or undefined. */
+  getString(node: NodeId | undefined, name: string): string | undefined {
+    const value = this.deref(this.get(node, name));
+    return value !== undefined && this.#events[value]?.type === EVENT_ID.SCALAR ? this.scalarValue(value) : undefined;
+  }
 
-    const attach = (node: TreeNode): void => {
-      this.#nodeCount++;
-      const parent = stack[stack.length - 1];
-      if (parent === undefined) {
-        root = node;
-      } else if (parent.kind === 'seq') {
-        parent.items.push(node);
-      } else {
-        const key = pendingKeys[pendingKeys.length - 1];
-        if (key === undefined) {
-          pendingKeys[pendingKeys.length - 1] = node;
-        } else {
-          const keyNode = deref(key);
-          // YAML forbids duplicate keys and kpt and kustomize (go-yaml v3) refuse them; readers
-          // that accept them disagree on which value wins, so an image could slip through unpinned.
-          if (keyNode.kind === 'scalar' && hasKey(parent, keyNode, largeMaps)) {
-            throw this.#syntaxError(`duplicate mapping key ${JSON.stringify(scalarValue(this.#source, keyNode))}`, startOf(key));
-          }
-          parent.keys.push(key);
-          parent.values.push(node);
-          pendingKeys[pendingKeys.length - 1] = undefined;
-        }
-      }
-    };
-
-    for (const event of this.#events) {
-      const parent = stack[stack.length - 1];
-      switch (event.type) {
-        case EVENT_ID.DOCUMENT:
-          inDocument = true;
-          root = undefined;
-          this.#anchors = new Map();
-          this.#hasAliases = false;
-          this.#nodeCount = 0;
-          break;
-        case EVENT_ID.MAPPING:
-        case EVENT_ID.SEQUENCE: {
-          // Object literals of one shape each, without spreads: a large list has millions of nodes.
-          const start = event.start;
-          const flow = event.style === COLLECTION_STYLE.FLOW;
-          const anchor = this.#anchorName(event.anchorStart, event.anchorEnd);
-          const node: CollectionNode =
-            event.type === EVENT_ID.MAPPING
-              ? { kind: 'map', start, flow, parent, anchor, source: this.#source, keys: [], values: [] }
-              : { kind: 'seq', start, flow, parent, anchor, items: [] };
-          this.#register(node);
-          attach(node);
-          stack.push(node);
-          pendingKeys.push(undefined);
-          break;
-        }
-        case EVENT_ID.SCALAR: {
-          const anchor = this.#anchorName(event.anchorStart, event.anchorEnd);
-          const node: ScalarNode = { kind: 'scalar', event, parent, anchor };
-          this.#register(node);
-          attach(node);
-          break;
-        }
-        case EVENT_ID.ALIAS: {
-          this.#hasAliases = true;
-          const name = this.#source.slice(event.anchorStart, event.anchorEnd);
-          const target = this.#anchors.get(name);
-          if (target === undefined) throw this.#syntaxError(`unknown anchor ${JSON.stringify(name)} referenced by an alias`, event.anchorStart - 1);
-          const node: AliasNode = { kind: 'alias', start: event.anchorStart - 1, end: event.anchorEnd, parent, target };
-          (target.aliases ??= []).push(node);
-          attach(node);
-          break;
-        }
-        case EVENT_ID.POP:
-          if (stack.length > 0) {
-            stack.pop();
-            pendingKeys.pop();
-          } else if (inDocument) {
-            documents.push({ source: this.#source, root, hasAliases: this.#hasAliases, nodeCount: this.#nodeCount });
-            inDocument = false;
-          }
-          break;
-      }
+  /** Calls `visit` for each key and value of a mapping, in document order. */
+  forEachEntry(map: NodeId, visit: (key: NodeId, value: NodeId) => void): void {
+    if (this.#events[map]?.type !== EVENT_ID.MAPPING) return;
+    const close = this.#close[map] as number;
+    for (let key = map + 1; key < close; ) {
+      const value = this.#next(key);
+      visit(key, value);
+      key = this.#next(value);
     }
-    return documents;
   }
 
-  #syntaxError(reason: string, offset: number): YamlSyntaxError {
-    const before = this.#source.slice(0, offset);
-    const line = before.split('\n').length;
-    return new YamlSyntaxError(reason, line, offset - before.lastIndexOf('\n'));
+  /** The items of a sequence (none for anything else). */
+  items(seq: NodeId): NodeId[] {
+    const items: NodeId[] = [];
+    if (this.#events[seq]?.type !== EVENT_ID.SEQUENCE) return items;
+    const close = this.#close[seq] as number;
+    for (let item = seq + 1; item < close; item = this.#next(item)) items.push(item);
+    return items;
   }
 
-  #anchorName(start: number, end: number): string | undefined {
-    return start < 0 ? undefined : this.#source.slice(start, end);
+  /** The first child of a collection (a mapping's first key), if any. */
+  firstChild(node: NodeId): NodeId | undefined {
+    if (!this.#isCollection(node)) return undefined;
+    return node + 1 < (this.#close[node] as number) ? node + 1 : undefined;
   }
 
-  #register(node: AnchorableNode): void {
-    if (node.anchor !== undefined) this.#anchors.set(node.anchor, node);
+  /** The last child of a collection in source order (a mapping's last value), if any. */
+  lastChild(node: NodeId): NodeId | undefined {
+    if (!this.#isCollection(node)) return undefined;
+    const close = this.#close[node] as number;
+    let last: NodeId | undefined;
+    for (let child = node + 1; child < close; child = this.#next(child)) last = child;
+    return last;
+  }
+
+  /** The collection a node sits in; undefined for a document root. */
+  parent(node: NodeId): NodeId | undefined {
+    const parent = this.#parent[node] as number;
+    return parent < 0 ? undefined : parent;
+  }
+
+  /** The aliases that point at a node (only anchored nodes ever have any). */
+  aliasesOf(node: NodeId): readonly NodeId[] {
+    return this.#aliases.get(node) ?? [];
+  }
+
+  /** The event of a scalar node. */
+  scalar(node: NodeId): ScalarEvent {
+    const event = this.#events[node];
+    if (event?.type !== EVENT_ID.SCALAR) throw new Error(`node ${node} is not a scalar`);
+    return event;
+  }
+
+  /** Decodes a scalar's value, taking the raw slice when js-yaml says it is safe to. */
+  scalarValue(node: NodeId): string {
+    const event = this.scalar(node);
+    return event.fast ? this.source.slice(event.valueStart, event.valueEnd) : getScalarValue(this.source, event);
+  }
+
+  /** Whether two scalars have the same value. */
+  sameScalar(a: NodeId, b: NodeId): boolean {
+    const x = this.scalar(a);
+    const y = this.scalar(b);
+    if (!x.fast || !y.fast) return this.scalarValue(a) === this.scalarValue(b);
+    const length = x.valueEnd - x.valueStart;
+    if (y.valueEnd - y.valueStart !== length) return false;
+    for (let i = 0; i < length; i++) if (this.source.charCodeAt(x.valueStart + i) !== this.source.charCodeAt(y.valueStart + i)) return false;
+    return true;
+  }
+
+  /** Whether a node is a flow collection (`[…]` or `{…}`). */
+  isFlow(node: NodeId): boolean {
+    const event = this.#events[node];
+    return (event?.type === EVENT_ID.MAPPING || event?.type === EVENT_ID.SEQUENCE) && event.style === COLLECTION_STYLE.FLOW;
+  }
+
+  /** The offset where a node's text starts (a quoted scalar's opening quote, an alias's `*`). */
+  startOf(node: NodeId): number {
+    return eventStart(this.#events[node] as Event);
+  }
+
+  /** For an alias, the offset just past its name. */
+  aliasEnd(node: NodeId): number {
+    const event = this.#events[node];
+    if (event?.type !== EVENT_ID.ALIAS) throw new Error(`node ${node} is not an alias`);
+    return event.anchorEnd;
+  }
+
+  /** The index just past a node and everything in it: its next sibling, if it has one. */
+  #next(node: NodeId): NodeId {
+    return this.#isCollection(node) ? (this.#close[node] as number) + 1 : node + 1;
+  }
+
+  #isCollection(node: NodeId): boolean {
+    const type = this.#events[node]?.type;
+    return type === EVENT_ID.MAPPING || type === EVENT_ID.SEQUENCE;
+  }
+
+  /** Whether a scalar's value is `text`, comparing in the source when it can (no string is made). */
+  #scalarIs(node: NodeId, text: string): boolean {
+    const event = this.#events[node] as ScalarEvent;
+    if (!event.fast) return getScalarValue(this.source, event) === text;
+    return event.valueEnd - event.valueStart === text.length && this.source.startsWith(text, event.valueStart);
   }
 }
 
-/**
- * The number of nodes the document holds once every alias is expanded, as
- * kpt, kustomize and kubectl will expand it; Infinity for a recursive alias.
- * Memoized, so a "billion laughs" document is measured without expanding it.
- */
-export function expandedSize(root: TreeNode | undefined): number {
-  const memo = new Map<TreeNode, number>();
-  const inProgress = new Set<TreeNode>();
-  const size = (node: TreeNode | undefined): number => {
-    if (node === undefined) return 1;
-    if (node.kind === 'alias') return size(node.target);
-    const known = memo.get(node);
-    if (known !== undefined) return known;
-    if (inProgress.has(node)) return Number.POSITIVE_INFINITY;
-    inProgress.add(node);
-    let total = 1;
-    if (node.kind === 'map') for (let i = 0; i < node.keys.length; i++) total += size(node.keys[i]) + size(node.values[i]);
-    if (node.kind === 'seq') for (const item of node.items) total += size(item);
-    inProgress.delete(node);
-    memo.set(node, total);
-    return total;
-  };
-  return size(root);
+/** Where the text of the node an event starts begins; -1 for events that start none. */
+export function eventStart(event: Event): number {
+  switch (event.type) {
+    case EVENT_ID.SCALAR:
+      return event.style === SCALAR_STYLE.SINGLE_QUOTED || event.style === SCALAR_STYLE.DOUBLE_QUOTED ? event.valueStart - 1 : event.valueStart;
+    case EVENT_ID.MAPPING:
+    case EVENT_ID.SEQUENCE:
+      return event.start;
+    case EVENT_ID.ALIAS:
+      return event.anchorStart - 1;
+    default:
+      return -1;
+  }
 }

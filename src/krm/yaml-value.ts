@@ -1,5 +1,5 @@
 import { SCALAR_STYLE } from 'js-yaml';
-import { keyName, scalarValue, type TreeNode } from './yaml-tree.js';
+import type { NodeId, YamlTree } from './yaml-tree.js';
 
 // Converts a subtree to plain data, for the few places that need values
 // rather than source text (the functionConfig). Plain scalars resolve with
@@ -14,8 +14,9 @@ const FLOAT = /^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+
 export type ScalarType = 'null' | 'boolean' | 'number' | 'string';
 
 /** Tells how a scalar resolves: quoted and block scalars and `!!str` are always strings. */
-export function scalarType(source: string, node: TreeNode & { kind: 'scalar' }): ScalarType {
-  const { event } = node;
+export function scalarType(tree: YamlTree, node: NodeId): ScalarType {
+  const { source } = tree;
+  const event = tree.scalar(node);
   if (event.tagStart >= 0) {
     const tag = source.slice(event.tagStart, event.tagEnd);
     if (tag === '!!str' || tag === '!') return 'string';
@@ -38,27 +39,28 @@ export class AliasBudgetError extends Error {
 }
 
 /** Converts a subtree to plain data, expanding at most `budget` nodes. */
-export function toPlainValue(source: string, node: TreeNode | undefined, budget = 100_000): unknown {
+export function toPlainValue(tree: YamlTree, node: NodeId | undefined, budget = 100_000): unknown {
   let remaining = budget;
-  const convert = (current: TreeNode | undefined): unknown => {
+  const convert = (current: NodeId | undefined): unknown => {
     if (current === undefined) return null;
     if (--remaining < 0) throw new AliasBudgetError(budget);
-    switch (current.kind) {
+    switch (tree.kind(current)) {
       case 'alias':
-        return convert(current.target);
+        return convert(tree.deref(current));
       case 'seq':
-        return current.items.map(convert);
+        return tree.items(current).map(convert);
       case 'map': {
         const result: Record<string, unknown> = {};
-        current.keys.forEach((key, index) => {
-          const name = keyName(source, key);
-          if (name !== undefined) Object.defineProperty(result, name, { value: convert(current.values[index]), enumerable: true, writable: true, configurable: true });
+        tree.forEachEntry(current, (key, value) => {
+          const name = tree.deref(key);
+          if (tree.kind(name) !== 'scalar') return;
+          Object.defineProperty(result, tree.scalarValue(name), { value: convert(value), enumerable: true, writable: true, configurable: true });
         });
         return result;
       }
       case 'scalar': {
-        const text = scalarValue(source, current);
-        switch (scalarType(source, current)) {
+        const text = tree.scalarValue(current);
+        switch (scalarType(tree, current)) {
           case 'null':
             return null;
           case 'boolean':
