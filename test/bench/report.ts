@@ -1,9 +1,9 @@
 // Turns the results into one table (plain text and Markdown), with PASS/MISS against each target.
 
-import type { NetworkSample } from './scenarios/network.js';
+import type { NetworkSample, WarmClientSample } from './scenarios/network.js';
 import type { PeerSample } from './scenarios/peer.js';
 import type { CpuResult, StartupResult } from './scenarios/local.js';
-import type { Summary } from './stats.js';
+import { summarize, type Summary } from './stats.js';
 
 /** The network scenario over several runs. */
 export interface NetworkResult {
@@ -16,6 +16,8 @@ export interface NetworkResult {
   readonly requestsPerImage: Summary;
   readonly limitMs: Summary;
   readonly wallOverLimit: Summary;
+  /** The same input resolved repeatedly in one warm process: the protocol without start-up. */
+  readonly warmClient: WarmClientSample;
 }
 
 /** The skopeo loop, and what k8s-digester would send. */
@@ -104,6 +106,11 @@ export function buildRows(results: BenchResults): Row[] {
       target: `≤ ${TARGETS.wallOverLimit}×`,
       status: status(network.wallOverLimit.median <= TARGETS.wallOverLimit),
     });
+    const warm = network.warmClient.warmMs;
+    add('1 network', `control: warm in-process client, runs 2–${network.warmClient.runsMs.length}`, ms(warm.median), { range: range(warm, ms) });
+    const warmOverLimit = summarize(warm.samples.map((value) => value / network.limitMs.median));
+    add('1 network', 'control / limit', times(warmOverLimit.median), { range: range(warmOverLimit, times) });
+    add('1 network', 'cold process − warm client', `${ms(network.wallMs.median - warm.median)} (start-up, loading, cold code)`);
   }
   if (peer !== undefined && network !== undefined) {
     const first = peer.samples[0] as PeerSample;

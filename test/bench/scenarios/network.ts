@@ -3,11 +3,12 @@
 
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { DIGESTER_BIN } from '../../support/run-digester.js';
 import { imageReference, networkResourceList, type ImageSpec, type WorkloadSpec } from '../generators.js';
 import { expectSuccess, measureProcess } from '../measure.js';
 import type { ProxiedRequest } from '../latency-proxy.js';
-import { countRounds, summarize } from '../stats.js';
+import { countRounds, summarize, type Summary } from '../stats.js';
 import { IMAGE_HOSTS, type NetworkRig, type RequestCounts } from './network-rig.js';
 
 /** digester's default `concurrency`; the functionConfig leaves it unset. */
@@ -58,6 +59,27 @@ export async function writeNetworkInput(rig: NetworkRig, workloads: readonly Wor
   await writeFile(file, text);
   const containers = workloads.reduce((n, w) => n + w.containers.length + w.initContainers.length, 0);
   return { file, uniqueImages: rig.images.length, containers, workloads: workloads.length, bytes: Buffer.byteLength(text) };
+}
+
+/** The protocol's own cost: runs 2 and later of {@link WARM_CLIENT_RUNS} in one warm process. */
+export interface WarmClientSample {
+  /** Every run, the first (cold) included. */
+  readonly runsMs: readonly number[];
+  /** The runs after the first. */
+  readonly warmMs: Summary;
+}
+
+/** How many times the warm client resolves the input; the first run only warms it up. */
+export const WARM_CLIENT_RUNS = 4;
+const WARM_CLIENT = fileURLToPath(new URL('../warm-client.js', import.meta.url));
+
+/** Resolves the input {@link WARM_CLIENT_RUNS} times in one process (test/bench/warm-client.ts). */
+export async function runWarmClient(rig: NetworkRig, input: NetworkInput): Promise<WarmClientSample> {
+  rig.resetTraffic();
+  const run = await measureProcess({ file: process.execPath, args: [WARM_CLIENT, String(WARM_CLIENT_RUNS)], stdinFile: input.file, env: rig.env, keepStdout: true });
+  expectSuccess(run, 'warm client (network scenario)');
+  const { runsMs } = JSON.parse(run.stdout.toString('utf8')) as { runsMs: number[] };
+  return { runsMs, warmMs: summarize(runsMs.slice(1)) };
 }
 
 /** Runs digester once on the input and checks that every image came back pinned to its pushed digest. */
