@@ -4,7 +4,7 @@ import type { Item } from './resource-list.js';
 import { fieldError, summaryResult, type Result, type Tally } from './results.js';
 import { scanImages, type ImageOccurrence, type ResourceSet } from './scan.js';
 import { appendToScalar, type Edit } from './splice.js';
-import type { NodeId } from './yaml-tree.js';
+import type { NodeId, YamlTree } from './yaml-tree.js';
 
 // The engine shared by the KRM function, the CLI and the kustomize plugin:
 // find the image fields of a set of resources, resolve what needs resolving
@@ -50,7 +50,7 @@ export async function pinResources(
   const check = settings.mode === 'check' || source === undefined;
 
   occurrences.forEach((occurrence, position) => {
-    const base = baseReport(set, occurrence);
+    const base = baseReport(set.document.tree, occurrence);
     if (!('image' in occurrence)) {
       reports[position] = { ...base, status: 'failed', message: occurrence.problem };
       return;
@@ -88,7 +88,7 @@ export async function pinResources(
       const key = keys[position];
       const resolution = key === undefined ? undefined : resolutions.get(key);
       if (key === undefined || resolution === undefined || !('scalar' in occurrence)) return;
-      const base = baseReport(set, occurrence);
+      const base = baseReport(set.document.tree, occurrence);
       if (!resolution.ok) {
         reports[position] = { ...base, status: 'failed', message: resolution.error.message };
         return;
@@ -110,8 +110,7 @@ export async function pinResources(
   return { edits: [...edits.values()], results: [...results, check ? checkSummary(tally, results.length) : summaryResult(tally)], reports };
 }
 
-function baseReport(set: ResourceSet, occurrence: ImageOccurrence): Pick<ImageReport, 'item' | 'path' | 'offset' | 'before'> {
-  const { tree } = set.document;
+function baseReport(tree: YamlTree, occurrence: ImageOccurrence): Pick<ImageReport, 'item' | 'path' | 'offset' | 'before'> {
   // A field with no scalar to point at is located by its resource.
   if (!('scalar' in occurrence)) return { item: occurrence.item, path: occurrence.path, offset: tree.startOf(occurrence.item.node), before: undefined };
   return { item: occurrence.item, path: occurrence.path, offset: tree.scalar(occurrence.scalar).valueStart, before: occurrence.image };

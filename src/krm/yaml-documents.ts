@@ -1,5 +1,5 @@
 import { EVENT_ID, YAMLException, parseEvents, type Event } from 'js-yaml';
-import { eventStart, YamlTree, type NodeId } from './yaml-tree.js';
+import { YamlTree, type NodeId } from './yaml-tree.js';
 
 // Parses a YAML stream with js-yaml's event parser and indexes the events in one pass: where each
 // collection closes, each node's parent, what each alias points at. The same pass refuses what
@@ -117,7 +117,7 @@ function indexEvents(source: string, events: readonly Event[]): YamlStream {
     if (events[container]?.type !== EVENT_ID.MAPPING || index % 2 === 0) return;
     const key = tree.deref(node);
     if (tree.kind(key) === 'scalar' && isDuplicateKey(container, key, keyBase[depth] as number)) {
-      throw syntaxError(`duplicate mapping key ${JSON.stringify(tree.scalarValue(key))}`, eventStart(events[node] as Event));
+      throw syntaxError(`duplicate mapping key ${JSON.stringify(tree.scalarValue(key))}`, tree.startOf(node));
     }
     keys.push(node);
   };
@@ -148,7 +148,7 @@ function indexEvents(source: string, events: readonly Event[]): YamlStream {
       case EVENT_ID.ALIAS: {
         const name = source.slice(event.anchorStart, event.anchorEnd);
         const target = anchors.get(name);
-        if (target === undefined) throw syntaxError(`unknown anchor ${JSON.stringify(name)} referenced by an alias`, event.anchorStart - 1);
+        if (target === undefined) throw syntaxError(`unknown anchor ${JSON.stringify(name)} referenced by an alias`, tree.startOf(i));
         if (document !== undefined) document.hasAliases = true;
         targets.set(i, target);
         const list = aliases.get(target);

@@ -203,7 +203,7 @@ export class YamlTree {
 }
 
 /** Where the text of the node an event starts begins; -1 for events that start none. */
-export function eventStart(event: Event): number {
+function eventStart(event: Event): number {
   switch (event.type) {
     case EVENT_ID.SCALAR:
       return event.style === SCALAR_STYLE.SINGLE_QUOTED || event.style === SCALAR_STYLE.DOUBLE_QUOTED ? event.valueStart - 1 : event.valueStart;

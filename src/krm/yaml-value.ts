@@ -52,9 +52,9 @@ export function toPlainValue(tree: YamlTree, node: NodeId | undefined, budget = 
       case 'map': {
         const result: Record<string, unknown> = {};
         tree.forEachEntry(current, (key, value) => {
-          const name = tree.deref(key);
-          if (tree.kind(name) !== 'scalar') return;
-          Object.defineProperty(result, tree.scalarValue(name), { value: convert(value), enumerable: true, writable: true, configurable: true });
+          const keyNode = tree.deref(key);
+          if (tree.kind(keyNode) !== 'scalar') return;
+          Object.defineProperty(result, tree.scalarValue(keyNode), { value: convert(value), enumerable: true, writable: true, configurable: true });
         });
         return result;
       }

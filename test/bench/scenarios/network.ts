@@ -75,8 +75,7 @@ const WARM_CLIENT = fileURLToPath(new URL('../warm-client.js', import.meta.url))
 
 /** Resolves the input {@link WARM_CLIENT_RUNS} times in one process (test/bench/warm-client.ts). */
 export async function runWarmClient(rig: NetworkRig, input: NetworkInput): Promise<WarmClientSample> {
-  rig.resetTraffic();
-  const run = await measureProcess({ file: process.execPath, args: [WARM_CLIENT, String(WARM_CLIENT_RUNS)], stdinFile: input.file, env: rig.env, keepStdout: true });
+  const run = await measureProcess({ file: process.execPath, args: [WARM_CLIENT], stdinFile: input.file, env: rig.env, keepStdout: true });
   expectSuccess(run, 'warm client (network scenario)');
   const { runsMs } = JSON.parse(run.stdout.toString('utf8')) as { runsMs: number[] };
   return { runsMs, warmMs: summarize(runsMs.slice(1)) };
