@@ -8,9 +8,10 @@ export interface DigestSource {
   resolveDigest(target: ManifestTarget, options?: { signal?: AbortSignal }): Promise<string>;
   /**
    * Waits for work shared by many targets (a registry's ping and token) without rejecting; it runs
-   * outside the concurrency limit, which then bounds the manifest requests alone.
+   * outside the concurrency limit, which then bounds the manifest requests alone. It gets no signal:
+   * every target waits for it at once, and the resolver bounds that wait by its deadline itself.
    */
-  prepare?(target: ManifestTarget, options?: { signal?: AbortSignal }): Promise<void>;
+  prepare?(target: ManifestTarget): Promise<void>;
   /** A hint of every target about to be resolved, so a registry can be asked for all scopes at once. */
   expect?(targets: readonly ManifestTarget[]): void;
   close?(): Promise<void>;
@@ -83,7 +84,9 @@ export async function resolveAll(
   const run = async (task: ResolveTask, target: ManifestTarget): Promise<void> => {
     // A registry's ping and token are shared: waiting for them holds no slot, so a registry that is
     // ready gets every slot while another is still handing out tokens.
-    const prepared = source.prepare?.(target, signal);
+    // No signal: each task waiting here would add a listener to the deadline (hundreds at once, and
+    // Node's MaxListenersExceededWarning on stderr); racing `expired` bounds the wait just the same.
+    const prepared = source.prepare?.(target);
     if (prepared !== undefined) await (expired === undefined ? prepared : Promise.race([prepared, expired])).catch(() => undefined);
     await slots.acquire();
     try {
@@ -165,7 +168,7 @@ export function memoizeSource(source: DigestSource): DigestSource {
   const known = new Map<string, Promise<string>>();
   return {
     expect: (targets) => source.expect?.(targets),
-    prepare: (target, options) => source.prepare?.(target, options) ?? Promise.resolve(),
+    prepare: (target) => source.prepare?.(target) ?? Promise.resolve(),
     resolveDigest(target, options) {
       const key = `${target.registry}/${target.repository}:${target.reference}`;
       let pending = known.get(key);
@@ -206,8 +209,8 @@ class LazyRegistrySource implements DigestSource {
     if (targets.length > 0) void this.#load().then((client) => client.expect(targets), () => undefined);
   }
 
-  async prepare(target: ManifestTarget, options?: { signal?: AbortSignal }): Promise<void> {
-    await (await this.#load()).prepare(target, options);
+  async prepare(target: ManifestTarget): Promise<void> {
+    await (await this.#load()).prepare(target);
   }
 
   async resolveDigest(target: ManifestTarget, options?: { signal?: AbortSignal }): Promise<string> {

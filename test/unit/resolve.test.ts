@@ -79,6 +79,46 @@ describe('resolveAll', () => {
     assert.deepEqual(resolved, ['c', 'd', 'e', 'f', 'a', 'b']);
   });
 
+  it('lets hundreds of targets wait for one registry without a listener each on the deadline', async () => {
+    const warnings: string[] = [];
+    const onWarning = (warning: Error): void => void warnings.push(`${warning.name}: ${warning.message}`);
+    process.on('warning', onWarning);
+    let release = (): void => undefined;
+    const ready = new Promise<void>((resolve) => (release = resolve));
+    const source: DigestSource = {
+      // As the registry client's prepare does with a caller's signal: listen while waiting.
+      prepare(_target: ManifestTarget, options?: { signal?: AbortSignal }) {
+        const stop = (): void => undefined;
+        options?.signal?.addEventListener('abort', stop);
+        return ready.finally(() => options?.signal?.removeEventListener('abort', stop));
+      },
+      resolveDigest: async () => `sha256:${'c'.repeat(64)}`,
+    };
+    try {
+      const pending = resolveAll(Array.from({ length: 300 }, (_, i) => task(`repo${i}:1`)), source, { concurrency: 16, deadlineMs: 60_000 });
+      await new Promise((resolve) => setImmediate(resolve));
+      release();
+      const results = await pending;
+      await new Promise((resolve) => setImmediate(resolve)); // warnings are emitted on a later tick
+      assert.equal([...results.values()].filter((result) => result.ok).length, 300);
+      assert.deepEqual(warnings, []);
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
+
+  it('times out targets whose registry never gets ready', async () => {
+    const source: DigestSource = {
+      prepare: () => new Promise<void>(() => undefined),
+      resolveDigest: () => Promise.reject(new Error('not reached: the deadline passes while preparing')),
+    };
+    const results = await resolveAll([task('a:1'), task('b:1')], source, { concurrency: 1, deadlineMs: 100 });
+    for (const result of results.values()) {
+      assert.equal(result.ok, false);
+      if (!result.ok) assert.match(result.error.message, /: timed out after 0\.1s$/);
+    }
+  });
+
   it('still resolves a target whose preparation failed, so the failure is reported', async () => {
     const source: DigestSource = {
       prepare: () => Promise.reject(new Error('prepare must not reject, but if it does the resolve decides')),
