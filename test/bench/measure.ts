@@ -107,3 +107,12 @@ export function expectSuccess(run: ProcessRun, what: string): void {
   if (run.code === 0) return;
   throw new Error(`${what} exited ${String(run.code)}: ${run.stderr.trim().slice(0, 2_000)}`);
 }
+
+/**
+ * As {@link expectSuccess}, and nothing on stderr: kpt shows a function's stderr to the user, so a
+ * warning in a clean run (Node's MaxListenersExceededWarning once went unseen here) is a defect.
+ */
+export function expectQuietSuccess(run: ProcessRun, what: string): void {
+  expectSuccess(run, what);
+  if (run.stderr !== '') throw new Error(`${what} succeeded but wrote to stderr: ${run.stderr.trim().slice(0, 2_000)}`);
+}

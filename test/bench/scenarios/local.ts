@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DIGESTER_BIN } from '../../support/run-digester.js';
 import { cpuResourceList, emptyResourceList, type CpuShape } from '../generators.js';
-import { expectSuccess, measureProcess, type ProcessRun, type ProcessSpec } from '../measure.js';
+import { expectQuietSuccess, expectSuccess, measureProcess, type ProcessRun, type ProcessSpec } from '../measure.js';
 import { summarize, type Summary } from '../stats.js';
 
 const PARSE_BASELINE = fileURLToPath(new URL('../parse-baseline.js', import.meta.url));
@@ -39,7 +39,7 @@ export async function runCpu(workdir: string, shape: CpuShape, runs: number, env
   const baseline: ProcessSpec = { file: process.execPath, args: [PARSE_BASELINE, file], env };
   // The first run's output is checked: everything kept, nothing resolved, the summary appended.
   const first = await measureProcess({ ...digester, keepStdout: true });
-  expectSuccess(first, 'digester (cpu scenario)');
+  expectQuietSuccess(first, 'digester (cpu scenario)');
   const output = first.stdout.toString('utf8');
   if (!output.startsWith(text.slice(0, text.length - 1)) || output.split('@sha256:').length - 1 !== pinned) {
     throw new Error('digester changed the pinned package (cpu scenario)');
@@ -66,7 +66,7 @@ async function compare(digester: ProcessSpec, baseline: ProcessSpec, runs: numbe
   const theirs: ProcessRun[] = [];
   for (let i = -1; i < runs; i++) {
     const a = await measureProcess(digester);
-    expectSuccess(a, `digester (${what})`);
+    expectQuietSuccess(a, `digester (${what})`);
     const b = await measureProcess(baseline);
     expectSuccess(b, `baseline (${what})`);
     if (i < 0) continue;

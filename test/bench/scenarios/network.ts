@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DIGESTER_BIN } from '../../support/run-digester.js';
 import { imageReference, networkResourceList, type ImageSpec, type WorkloadSpec } from '../generators.js';
-import { expectSuccess, measureProcess } from '../measure.js';
+import { expectQuietSuccess, measureProcess } from '../measure.js';
 import type { ProxiedRequest } from '../latency-proxy.js';
 import { countRounds, summarize, type Summary } from '../stats.js';
 import { IMAGE_HOSTS, type NetworkRig, type RequestCounts } from './network-rig.js';
@@ -76,7 +76,7 @@ const WARM_CLIENT = fileURLToPath(new URL('../warm-client.js', import.meta.url))
 /** Resolves the input {@link WARM_CLIENT_RUNS} times in one process (test/bench/warm-client.ts). */
 export async function runWarmClient(rig: NetworkRig, input: NetworkInput): Promise<WarmClientSample> {
   const run = await measureProcess({ file: process.execPath, args: [WARM_CLIENT], stdinFile: input.file, env: rig.env, keepStdout: true });
-  expectSuccess(run, 'warm client (network scenario)');
+  expectQuietSuccess(run, 'warm client (network scenario)');
   const { runsMs } = JSON.parse(run.stdout.toString('utf8')) as { runsMs: number[] };
   return { runsMs, warmMs: summarize(runsMs.slice(1)) };
 }
@@ -85,7 +85,7 @@ export async function runWarmClient(rig: NetworkRig, input: NetworkInput): Promi
 export async function runNetworkOnce(rig: NetworkRig, input: NetworkInput): Promise<NetworkSample> {
   rig.resetTraffic();
   const run = await measureProcess({ file: process.execPath, args: [DIGESTER_BIN], stdinFile: input.file, env: rig.env, keepStdout: true });
-  expectSuccess(run, 'digester (network scenario)');
+  expectQuietSuccess(run, 'digester (network scenario)');
   checkPinned(run.stdout.toString('utf8'), rig, input);
   const traffic = rig.traffic();
   const tokenRounds = countRounds(traffic.tokenTimes, rig.rttMs);
