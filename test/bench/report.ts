@@ -18,6 +18,8 @@ export interface NetworkResult {
   readonly wallOverLimit: Summary;
   /** The same input resolved repeatedly in one warm process: the protocol without start-up. */
   readonly warmClient: WarmClientSample;
+  /** A cold node parsing the input with js-yaml and nothing else. */
+  readonly parseOnlyMs: Summary;
 }
 
 /** The skopeo loop, and what k8s-digester would send. */
@@ -110,7 +112,12 @@ export function buildRows(results: BenchResults): Row[] {
     add('1 network', `control: warm in-process client, runs 2–${network.warmClient.runsMs.length}`, ms(warm.median), { range: range(warm, ms) });
     const warmOverLimit = summarize(warm.samples.map((value) => value / network.limitMs.median));
     add('1 network', 'control / limit', times(warmOverLimit.median), { range: range(warmOverLimit, times) });
-    add('1 network', 'cold process − warm client', `${ms(network.wallMs.median - warm.median)} (start-up, loading, cold code)`);
+    add('1 network', 'control: protocol alone, within those runs', ms(network.warmClient.protocolMs.median), { range: range(network.warmClient.protocolMs, ms) });
+    add('1 network', 'control: cold node + js-yaml parse of the input', ms(network.parseOnlyMs.median), { range: range(network.parseOnlyMs, ms) });
+    // Parsing must end before the first request can name an image; the protocol cannot start earlier.
+    const floor = network.parseOnlyMs.median + network.warmClient.protocolMs.median;
+    add('1 network', 'floor: cold parse, then warm protocol', `${ms(floor)} = ${times(floor / network.limitMs.median)} the limit`);
+    add('1 network', 'cold process − floor', `${ms(network.wallMs.median - floor)} (loading, settings, scan, cold client code, splice, exit)`);
   }
   if (peer !== undefined && network !== undefined) {
     const first = peer.samples[0] as PeerSample;

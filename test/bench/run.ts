@@ -15,7 +15,7 @@ import { planImages, planWorkloads, type CpuShape, type NetworkShape } from './g
 import { buildRows, describeMachine, markdownTable, plainTable, type BenchResults } from './report.js';
 import { runCpu, runStartup } from './scenarios/local.js';
 import { startNetworkRig, type NetworkRig } from './scenarios/network-rig.js';
-import { k8sDigesterRequests, runNetworkOnce, runWarmClient, WARM_CLIENT_RUNS, writeNetworkInput, type NetworkSample } from './scenarios/network.js';
+import { k8sDigesterRequests, runNetworkOnce, runParseOnly, runWarmClient, WARM_CLIENT_RUNS, writeNetworkInput, type NetworkSample } from './scenarios/network.js';
 import { hasSkopeo, runPeerOnce, type PeerSample } from './scenarios/peer.js';
 import { summarize } from './stats.js';
 
@@ -189,8 +189,11 @@ async function runNetworkScenarios(
       }
       progress(`network: warm client, ${WARM_CLIENT_RUNS} runs in one process`);
       const warmClient = await runWarmClient(rig, input);
+      progress('network: node + js-yaml parse of the input, alone');
+      const parseOnlyMs = await runParseOnly(input, runs);
       results.network = {
         warmClient,
+        parseOnlyMs,
         workloads: input.workloads,
         containers: input.containers,
         uniqueImages: input.uniqueImages,

@@ -10,7 +10,8 @@ import { cpuResourceList, emptyResourceList, type CpuShape } from '../generators
 import { expectQuietSuccess, expectSuccess, measureProcess, type ProcessRun, type ProcessSpec } from '../measure.js';
 import { summarize, type Summary } from '../stats.js';
 
-const PARSE_BASELINE = fileURLToPath(new URL('../parse-baseline.js', import.meta.url));
+/** The least any YAML-preserving tool does with an input (test/bench/parse-baseline.ts). */
+export const PARSE_BASELINE = fileURLToPath(new URL('../parse-baseline.js', import.meta.url));
 
 /** Digester against a baseline, both summarized. */
 export interface Comparison {

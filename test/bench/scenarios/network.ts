@@ -6,9 +6,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DIGESTER_BIN } from '../../support/run-digester.js';
 import { imageReference, networkResourceList, type ImageSpec, type WorkloadSpec } from '../generators.js';
-import { expectQuietSuccess, measureProcess } from '../measure.js';
+import { expectQuietSuccess, expectSuccess, measureProcess } from '../measure.js';
 import type { ProxiedRequest } from '../latency-proxy.js';
 import { countRounds, summarize, type Summary } from '../stats.js';
+import { PARSE_BASELINE } from './local.js';
 import { IMAGE_HOSTS, type NetworkRig, type RequestCounts } from './network-rig.js';
 
 /** digester's default `concurrency`; the functionConfig leaves it unset. */
@@ -67,6 +68,8 @@ export interface WarmClientSample {
   readonly runsMs: readonly number[];
   /** The runs after the first. */
   readonly warmMs: Summary;
+  /** Within the runs after the first: the protocol alone, no parsing, scanning or splicing. */
+  readonly protocolMs: Summary;
 }
 
 /** How many times the warm client resolves the input; the first run only warms it up. */
@@ -77,8 +80,22 @@ const WARM_CLIENT = fileURLToPath(new URL('../warm-client.js', import.meta.url))
 export async function runWarmClient(rig: NetworkRig, input: NetworkInput): Promise<WarmClientSample> {
   const run = await measureProcess({ file: process.execPath, args: [WARM_CLIENT], stdinFile: input.file, env: rig.env, keepStdout: true });
   expectQuietSuccess(run, 'warm client (network scenario)');
-  const { runsMs } = JSON.parse(run.stdout.toString('utf8')) as { runsMs: number[] };
-  return { runsMs, warmMs: summarize(runsMs.slice(1)) };
+  const { runsMs, protocolMs } = JSON.parse(run.stdout.toString('utf8')) as { runsMs: number[]; protocolMs: number[] };
+  return { runsMs, warmMs: summarize(runsMs.slice(1)), protocolMs: summarize(protocolMs.slice(1)) };
+}
+
+/**
+ * A cold `node` that loads js-yaml and parses the input, `runs` times: with the warm client's
+ * protocol time, what any tool that must parse before it can ask a registry pays at least.
+ */
+export async function runParseOnly(input: NetworkInput, runs: number): Promise<Summary> {
+  const samples: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const run = await measureProcess({ file: process.execPath, args: [PARSE_BASELINE, input.file] });
+    expectSuccess(run, 'parse baseline (network scenario)');
+    samples.push(run.wallMs);
+  }
+  return summarize(samples);
 }
 
 /** Runs digester once on the input and checks that every image came back pinned to its pushed digest. */
