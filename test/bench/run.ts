@@ -190,7 +190,7 @@ async function runNetworkScenarios(
       progress(`network: warm client, ${WARM_CLIENT_RUNS} runs in one process`);
       const warmClient = await runWarmClient(rig, input);
       progress('network: node + js-yaml parse of the input, alone');
-      const parseOnlyMs = await runParseOnly(input, runs);
+      const parseOnlyMs = await runParseOnly(rig, input, runs);
       results.network = {
         warmClient,
         parseOnlyMs,
