@@ -1,8 +1,8 @@
 // The process adapter: argv, stdin/stdout, exit code. Everything else lives in src/.
 // esbuild bundles this file, and all it imports, into dist/fn/digester.cjs; main.ts runs it.
-import { text } from 'node:stream/consumers';
 import { processResourceList, UnusableInputError } from '../src/krm/index.js';
 import { debugLog, describeResult, EXIT, packageVersion, registrySource, writeTo } from './process-io.js';
+import { readStdin } from './stdin.js';
 
 const HELP = `Usage: digester < resource-list.yaml > resource-list.yaml
        digester resolve [flags] PATH...      pin images in plain YAML files in place (- for stdin)
@@ -52,7 +52,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
   const log = debugLog(process.env);
   try {
-    const input = await text(process.stdin);
+    const input = await readStdin();
     const outcome = await processResourceList(input, {
       env: process.env,
       createSource: (settings, credentials) => registrySource(settings, credentials.pullSecrets, log),

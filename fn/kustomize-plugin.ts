@@ -1,6 +1,5 @@
 import { readFile, realpath } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { text } from 'node:stream/consumers';
 import {
   collectPullSecrets,
   exitCodeFor,
@@ -12,6 +11,7 @@ import {
 import { loadSettings } from '../src/config.js';
 import type { DigestSource } from '../src/resolve/index.js';
 import { debugLog, describeResult, EXIT, oneLine, registrySource, writeTo } from './process-io.js';
+import { readStdin } from './stdin.js';
 import { ConfigError, type Settings } from '../src/settings.js';
 import { installPlugin, PluginExistsError } from './kustomize-plugin-install.js';
 
@@ -70,7 +70,7 @@ export async function runKustomizePlugin(args: readonly string[]): Promise<numbe
   let source: DigestSource | undefined;
   try {
     const settings = loadSettings(readYamlDocument(await readConfig(configFile), configFile), process.env);
-    const input = await text(process.stdin);
+    const input = await readStdin();
     const set = readResourceStream(input);
     const pullSecrets = collectPullSecrets(set);
     source = settings.mode === 'check' ? undefined : await pluginRegistrySource(settings, pullSecrets.documents, log);

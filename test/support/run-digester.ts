@@ -1,4 +1,6 @@
 import { spawn } from 'node:child_process';
+import type { Writable } from 'node:stream';
+import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 
 /** The built function's entry point, as kpt and kustomize run it. */
@@ -20,8 +22,10 @@ export function runDigester(input: string, env: NodeJS.ProcessEnv = {}, args: re
 export interface CaptureOptions {
   readonly cwd?: string;
   readonly env?: NodeJS.ProcessEnv;
-  /** Fed on stdin; stdin is closed empty when absent. */
-  readonly input?: string;
+  /** Fed on stdin; stdin is closed empty when absent. Pieces are written {@link pauseMs} apart. */
+  readonly input?: string | readonly Buffer[];
+  /** The pause between pieces of `input`, as a slow writer would leave. */
+  readonly pauseMs?: number;
 }
 
 /** Runs an executable with only PATH and HOME from this process's environment, capturing its output and exit code. */
@@ -40,6 +44,16 @@ export function runCaptured(file: string, args: readonly string[], options: Capt
     child.on('close', (code) =>
       resolve({ stdout: Buffer.concat(stdout).toString('utf8'), stderr: Buffer.concat(stderr).toString('utf8'), code }),
     );
-    child.stdin.end(options.input ?? '');
+    const input = options.input ?? '';
+    if (typeof input === 'string') child.stdin.end(input);
+    else void writeSlowly(child.stdin, input, options.pauseMs ?? 0).catch(reject);
   });
+}
+
+async function writeSlowly(stdin: Writable, pieces: readonly Buffer[], pauseMs: number): Promise<void> {
+  for (const [index, piece] of pieces.entries()) {
+    if (index > 0) await delay(pauseMs);
+    stdin.write(piece);
+  }
+  stdin.end();
 }

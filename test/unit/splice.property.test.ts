@@ -125,7 +125,7 @@ describe('processResourceList properties', () => {
   it(
     'a byte order mark before the first key is not indentation',
     async () => {
-      // The minimal counterexample; the CLI is not affected because TextDecoder drops the BOM from stdin.
+      // The minimal counterexample. The function keeps a BOM on stdin too (fn/stdin.ts), as the CLI does in files.
       const input = '\uFEFFapiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems: []\n';
       const outcome = await run(input);
       assert.equal(outcome.output, `${input}results:\n- message: resolved 0 image(s) (0 unique), skipped 0, failed 0\n  severity: info\n`);
