@@ -13,6 +13,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { setFlagsFromString } from 'node:v8';
 import { Script } from 'node:vm';
 
 /** What digester.cjs exports (fn/digester.ts). */
@@ -49,9 +50,28 @@ function load(name: string): unknown {
   const run = script.runInThisContext() as (...args: unknown[]) => void;
   run(module.exports, createRequire(file), module, file, dirname(file), url.href, load);
   loaded.set(name, module.exports);
+  if (name === 'registry') keepWebAssemblyOnLiftoff();
   // At exit, so the cache holds every function the run compiled, not only the top level.
   if (writeCaches) process.once('exit', () => writeFileSync(`${file}.cache`, Buffer.concat([Buffer.from(`${buildId}\n`, 'latin1'), script.createCachedData()])));
   return module.exports;
+}
+
+/**
+ * undici parses HTTP with llhttp, which is WebAssembly. V8 compiles it with Liftoff at once and then,
+ * once it is hot, again with TurboFan on a background thread: about 80 ms of CPU in a run that parses
+ * a few hundred small responses at most, taken from everything else on a small CI machine (README,
+ * "Benchmark": about 20 ms of wall time on 2 cores). Set once registry.cjs is loaded, because V8
+ * rejects code caches made under other flags, node's own for built-ins loaded later included; and
+ * never while writing caches, which must be made under the flags they are read with.
+ */
+function keepWebAssemblyOnLiftoff(): void {
+  if (writeCaches) return;
+  try {
+    setFlagsFromString('--liftoff-only');
+    debug('WebAssembly (undici\'s llhttp) stays on Liftoff: no background tier-up');
+  } catch (error) {
+    debug(`--liftoff-only not set: ${(error as Error).message}`);
+  }
 }
 
 function readCache(file: string, buildId: string): Buffer | undefined {

@@ -67,7 +67,10 @@ describe('main.js, the loader of the bundles and their code caches', () => {
     const refused = await run(fnDir, REFUSED_LIST);
     assert.equal(refused.code, 1, refused.stderr);
     assert.match(refused.stderr, /Pod\/web spec\.containers\[0\]\.image: could not resolve `127\.0\.0\.1:1\/team\/app:v1`/);
-    assert.doesNotMatch(`${empty.stderr}${refused.stderr}`, /code cache/);
+    assert.doesNotMatch(`${empty.stderr}${refused.stderr}`, /code cache|cache rejected/);
+    // Only once registry.cjs, and with it undici, is loaded (fn/main.ts keepWebAssemblyOnLiftoff).
+    assert.doesNotMatch(empty.stderr, /Liftoff/);
+    assert.match(refused.stderr, /^digester: WebAssembly \(undici's llhttp\) stays on Liftoff: no background tier-up$/m);
   });
 
   it('runs without caches, and says each one is missing when its bundle loads', async () => {
