@@ -80,7 +80,6 @@ export async function resolveAll(
   const expired = deadline === undefined ? undefined : rejectOnAbort(deadline, deadlineMs);
   expired?.catch(() => undefined);
   const slots = new Slots(options.concurrency);
-  const signal = deadline === undefined ? {} : { signal: deadline };
   const run = async (task: ResolveTask, target: ManifestTarget): Promise<void> => {
     // A registry's ping and token are shared: waiting for them holds no slot, so a registry that is
     // ready gets every slot while another is still handing out tokens.
