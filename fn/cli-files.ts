@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmod, chown, lstat, open, readdir, readFile, realpath, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, relative, sep } from 'node:path';
-import { buffer as readAll } from 'node:stream/consumers';
+import { readStdinBytes } from './stdin.js';
 
 // Files for `digester resolve` and `check`: which ones a PATH names, reading
 // them, and writing pinned ones back atomically with their mode kept.
@@ -90,11 +90,11 @@ async function isFile(path: string): Promise<boolean> {
 }
 
 /** Reads every input; a file that cannot be read is an InputPathError. Stdin is read at most once. */
-export async function readInputs(paths: readonly string[], stdin: NodeJS.ReadableStream): Promise<Input[]> {
+export async function readInputs(paths: readonly string[]): Promise<Input[]> {
   const inputs: Input[] = [];
   for (const path of paths) {
     if (path === '-') {
-      inputs.push(decode(STDIN_LABEL, undefined, await readAll(stdin)));
+      inputs.push(decode(STDIN_LABEL, undefined, await readStdinBytes()));
       continue;
     }
     const bytes = await readFile(path).catch((error: unknown) => {

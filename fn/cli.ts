@@ -40,7 +40,7 @@ async function run(options: CliOptions, log: ((message: string) => void) | undef
   };
   const settings = await loadCliSettings(options, process.env);
   // Everything is read, and stdin checked, before any request is made or file written.
-  const inputs = await readInputs(await listInputPaths(options.paths), process.stdin);
+  const inputs = await readInputs(await listInputPaths(options.paths));
   const stdin = inputs.find((input) => input.target === undefined);
   if (stdin !== undefined) checkStdin(stdin);
 
