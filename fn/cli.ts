@@ -92,7 +92,9 @@ async function resolveInputs(
   for (const warning of pullSecrets.warnings) warn(warning);
   let registry;
   try {
-    registry = await registrySource(settings, pullSecrets.documents, log);
+    // No connection cap: the files resolve side by side, each `concurrency` at a time, and a request
+    // queued for a connection would spend its timeout waiting.
+    registry = await registrySource(settings, pullSecrets.documents, log, undefined);
   } catch (error) {
     // The client checks registry mappings when it is built: a typo there is a config error.
     const reason = error instanceof Error ? error.message : String(error);

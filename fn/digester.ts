@@ -55,7 +55,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     const input = await readStdin();
     const outcome = await processResourceList(input, {
       env: process.env,
-      createSource: (settings, credentials) => registrySource(settings, credentials.pullSecrets, log),
+      createSource: (settings, credentials) => registrySource(settings, credentials.pullSecrets, log, settings.concurrency),
       ...(log !== undefined && { log }),
     });
     await writeTo(process.stdout, outcome.output);

@@ -32,6 +32,12 @@ export interface RegistryClientOptions {
   readonly log?: (message: string) => void;
   /** User-Agent header; default `digester/<version>`. */
   readonly userAgent?: string;
+  /**
+   * Connections per origin (a registry endpoint, a token realm); default no limit. Set it to the number
+   * of resolves run at once: more would only be opened while one is being freed, and each costs a
+   * handshake. A request that finds them all busy waits for one, and its timeout runs meanwhile.
+   */
+  readonly maxConnectionsPerOrigin?: number;
 }
 
 /** The manifest to resolve, already parsed: registry `docker.io` | `127.0.0.1:5000` | `[::1]:5000`; reference a tag or digest. */
@@ -82,7 +88,14 @@ export class RegistryClient {
     const env = options.env ?? process.env;
     const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.#log = options.log ?? (env['DEBUG'] === '1' ? (message) => process.stderr.write(`${message}\n`) : () => undefined);
-    this.#transport = new Transport({ env, timeoutMs, log: this.#log, userAgent: options.userAgent ?? defaultUserAgent(), retry });
+    this.#transport = new Transport({
+      env,
+      timeoutMs,
+      log: this.#log,
+      userAgent: options.userAgent ?? defaultUserAgent(),
+      retry,
+      ...(options.maxConnectionsPerOrigin !== undefined && { maxConnectionsPerOrigin: options.maxConnectionsPerOrigin }),
+    });
     this.#tokens = new TokenCache((request) => fetchToken(this.#transport, request));
     this.#credentials = new CredentialStore({ env, timeoutMs, pullSecrets: options.pullSecrets });
   }

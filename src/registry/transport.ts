@@ -20,6 +20,8 @@ export interface TransportOptions {
   readonly userAgent: string;
   /** Default: 4 attempts, 0.5 s backoff base, 10 s cap. */
   readonly retry?: RetryPolicy;
+  /** Connections kept per origin; a request that finds them all busy waits for one. Default: no limit. */
+  readonly maxConnectionsPerOrigin?: number;
 }
 
 /** Headers, body and cancellation of one outgoing request. */
@@ -148,10 +150,18 @@ export class Transport {
   }
 
   async #createDispatchers(profile: TrustProfile): Promise<Dispatchers> {
-    const { env, timeoutMs, log } = this.#options;
+    const { env, timeoutMs, log, maxConnectionsPerOrigin } = this.#options;
     const ca = await loadCaCertificates(env, log, profile.caFiles);
     const tls = { ...(ca === undefined ? {} : { ca }), ...(profile.skipVerify ? { rejectUnauthorized: false } : {}) };
-    const common = { headersTimeout: timeoutMs, bodyTimeout: timeoutMs, connect: { ...tls, timeout: timeoutMs } };
+    // undici frees a connection a tick after its response, so without a cap a caller that sends its
+    // next request at once opens another: 45 connections for 16 requests in flight, measured. On a real
+    // network each costs a TCP and TLS handshake.
+    const common = {
+      headersTimeout: timeoutMs,
+      bodyTimeout: timeoutMs,
+      connections: maxConnectionsPerOrigin ?? null,
+      connect: { ...tls, timeout: timeoutMs },
+    };
     // Proxy settings come from options.env, not process.env; '' stops undici from reading process.env itself.
     const proxied = new EnvHttpProxyAgent({
       ...common,

@@ -120,6 +120,29 @@ for (const mode of ['anonymous', 'basic', 'token', 'tls'] as const satisfies rea
       }
     });
 
+    // Resolves sent as soon as the one before answers would each open a connection (undici frees a
+    // socket a tick after its response): the cap makes them wait for one instead.
+    it('keeps to maxConnectionsPerOrigin connections when resolves run side by side', async () => {
+      const tags = Array.from({ length: 12 }, (_, i) => `c${i}`);
+      const pushed = await Promise.all(tags.map((tag) => registry.push('team/capped', tag, 'oci-manifest')));
+      const proxy = await startTcpFaultProxy(Number(registry.host.split(':')[1]), 0);
+      const scheme = mode === 'tls' ? 'https' : 'http';
+      const capped = hermeticClient(env, { registries: [{ host: registry.host, endpoint: `${scheme}://${proxy.host}` }], maxConnectionsPerOrigin: 3 });
+      try {
+        // Three chains of four resolves, each sent the moment the one before it is answered.
+        const chains = [0, 1, 2].map(async (chain) => {
+          for (const image of pushed.filter((_, i) => i % 3 === chain)) {
+            assert.equal(await capped.resolveDigest(at(image.repository, image.tag)), image.digest);
+          }
+        });
+        await Promise.all(chains);
+        assert.ok(proxy.connections() <= 3, `${proxy.connections()} connections with maxConnectionsPerOrigin 3`);
+      } finally {
+        await capped.close();
+        await proxy.close();
+      }
+    });
+
     if (mode === 'basic') {
       it('reports a wrong password as ERR_REGISTRY_AUTH', async () => {
         const config = await dockerConfigDir(root, 'wrong', { auths: { [registry.host]: { auth: basicAuth('tester', 'wrong-password') } } });
