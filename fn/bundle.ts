@@ -51,6 +51,30 @@ const registryFromLoader: Plugin = {
   },
 };
 
+/**
+ * undici's HTTP/2 client requires node:http2 at load for ten constants, though digester never enables
+ * HTTP/2 (allowH2). Loading it, with the parts of tls and crypto it pulls in, was about 1 ms of every
+ * run's start. The registry bundle gets the constants as they are in the node that builds it; any other
+ * member loads the real module.
+ */
+const lazyHttp2: Plugin = {
+  name: 'lazy-http2',
+  setup(builder) {
+    builder.onResolve({ filter: /^node:http2$/ }, (args) =>
+      /undici[\\/]lib[\\/]dispatcher[\\/]client-h2\.js$/.test(args.importer) ? { path: 'node:http2', namespace: 'lazy-http2' } : undefined,
+    );
+    builder.onLoad({ filter: /.*/, namespace: 'lazy-http2' }, async () => {
+      const { constants } = await import('node:http2');
+      return {
+        contents: `const constants = ${JSON.stringify(constants)};
+let real;
+module.exports = new Proxy({ constants }, { get: (target, key) => (key === 'constants' ? constants : (real ??= require('node:http2'))[key]) });`,
+        loader: 'js',
+      };
+    });
+  },
+};
+
 async function main(): Promise<void> {
   await build({ ...COMMON, entryPoints: [`${ROOT}fn/digester.ts`], outfile: `${OUT}digester.cjs`, plugins: [registryFromLoader] });
   await build({
@@ -62,6 +86,7 @@ async function main(): Promise<void> {
       loader: 'ts',
     },
     outfile: `${OUT}${REGISTRY_BUNDLE}.cjs`,
+    plugins: [lazyHttp2],
   });
   for (const name of ['digester', REGISTRY_BUNDLE]) {
     const file = `${OUT}${name}.cjs`;

@@ -1,6 +1,6 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
-import { rootCertificates } from 'node:tls';
+import { tlsRootCertificates } from './builtins.js';
 import { RegistryError } from './errors.js';
 
 /**
@@ -22,7 +22,7 @@ export async function loadCaCertificates(
   const dirs = (env['SSL_CERT_DIR'] ?? '').split(delimiter).filter((d) => d !== '');
   if (file === undefined && dirs.length === 0 && caFiles.length === 0) return undefined;
 
-  const certificates = [...rootCertificates];
+  const certificates = [...tlsRootCertificates()];
   const extra = env['NODE_EXTRA_CA_CERTS'];
   if (extra) {
     try {

@@ -1,6 +1,7 @@
-import { execFile, type ExecFileException } from 'node:child_process';
+import type { ExecFileException } from 'node:child_process';
 import * as z from 'zod/mini';
 import './schema.js';
+import { childProcess } from './builtins.js';
 import { CREDENTIAL_HELPER_GET, MAX_SMALL_BODY_BYTES } from './constants.js';
 import type { Credentials } from './docker-config.js';
 import { formatSeconds, RegistryError } from './errors.js';
@@ -66,7 +67,7 @@ interface RunResult {
 
 function run(program: string, serverUrl: string, options: HelperOptions): Promise<RunResult> {
   return new Promise((resolve) => {
-    const child = execFile(
+    const child = childProcess().execFile(
       program,
       [CREDENTIAL_HELPER_GET],
       { env: options.env, timeout: options.timeoutMs, maxBuffer: MAX_SMALL_BODY_BYTES, encoding: 'utf8', windowsHide: true },

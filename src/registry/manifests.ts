@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { crypto } from './builtins.js';
 import {
   ACTION_PULL,
   API_ROOT,
@@ -135,7 +135,7 @@ function algorithmOf(digest: string): string {
 }
 
 function hash(algorithm: string, data: Buffer): string {
-  return `${algorithm}:${createHash(algorithm).update(data).digest('hex')}`;
+  return `${algorithm}:${crypto().createHash(algorithm).update(data).digest('hex')}`;
 }
 
 function mismatch(what: string, response: HttpResponse): RegistryError {
