@@ -1,15 +1,11 @@
 // Node built-ins the registry client needs on some paths only, loaded on first use. Imported at the
-// top, node:http (for a reason phrase), node:crypto (to hash a manifest), node:child_process (for a
-// credential helper) and node:tls (for SSL_CERT_FILE) took about 5 ms of every run's start before
-// its first request, while a run against registries that answer HEADs with digests uses none of them.
+// top, node:crypto (to hash a manifest), node:child_process (for a credential helper) and node:tls
+// (for SSL_CERT_FILE) took about 3 ms of every run's start before its first request, while a run
+// against registries that answer HEADs with digests uses none of them. (node:http is not here:
+// undici's core loads it anyway.)
 import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
-
-/** The reason phrase of an HTTP status, e.g. `Bad Gateway`; undefined for one node does not know. */
-export function statusText(status: number): string | undefined {
-  return (require('node:http') as typeof import('node:http')).STATUS_CODES[status];
-}
 
 export function crypto(): typeof import('node:crypto') {
   return require('node:crypto') as typeof import('node:crypto');

@@ -1,4 +1,4 @@
-import { statusText } from './builtins.js';
+import { STATUS_CODES } from 'node:http';
 import { formatSeconds } from './duration.js';
 import * as z from 'zod/mini';
 import './schema.js';
@@ -141,7 +141,7 @@ function synthesizeEntry(status: number, manifest: boolean): Entry[] {
     case 429:
       return [{ code: REGISTRY_CODE_TOO_MANY_REQUESTS, message: 'too many requests' }];
     default:
-      return [{ message: (statusText(status) ?? 'unexpected status').toLowerCase() }];
+      return [{ message: (STATUS_CODES[status] ?? 'unexpected status').toLowerCase() }];
   }
 }
 
