@@ -39,21 +39,23 @@ export async function pinResources(
   source: DigestSource | undefined,
   log?: (message: string) => void,
 ): Promise<PinOutcome> {
-  const occurrences = scanImages(set);
   const tally: Tally = { resolved: 0, unique: 0, alreadyPinned: 0, skippedByPrefix: 0, failed: 0 };
   // Everything is collected per occurrence so it comes out in document order.
+  const occurrences: ImageOccurrence[] = [];
   const reports: ImageReport[] = [];
   const tasks = new Map<string, ResolveTask>();
   const keys: Array<string | undefined> = [];
   // Large lists repeat a few images many times: each distinct string is parsed once.
   const plans = new Map<string, ImagePlan>();
   const check = settings.mode === 'check' || source === undefined;
+  const warmed = new Set<string>();
 
-  occurrences.forEach((occurrence, position) => {
+  for (const occurrence of scanImages(set)) {
+    const position = occurrences.push(occurrence) - 1;
     const base = baseReport(set.document.tree, occurrence);
     if (!('image' in occurrence)) {
       reports[position] = { ...base, status: 'failed', message: occurrence.problem };
-      return;
+      continue;
     }
     let plan = plans.get(occurrence.image);
     if (plan === undefined) {
@@ -71,10 +73,18 @@ export async function pinResources(
     } else if (check) {
       reports[position] = { ...base, status: 'unpinned', message: `image \`${occurrence.image}\` is not pinned to a digest` };
     } else {
-      if (!tasks.has(plan.key)) tasks.set(plan.key, { key: plan.key, image: occurrence.image, reference: plan.reference });
       keys[position] = plan.key;
+      if (tasks.has(plan.key)) continue;
+      tasks.set(plan.key, { key: plan.key, image: occurrence.image, reference: plan.reference });
+      const { registry } = plan.reference;
+      if (source?.warm === undefined || warmed.has(registry)) continue;
+      // The first image of a registry: its ping (a round trip) starts now and the scan goes on
+      // meanwhile. One turn of the event loop lets the source open its connection and send it.
+      warmed.add(registry);
+      source.warm(registry);
+      await new Promise((resolve) => setImmediate(resolve));
     }
-  });
+  }
 
   const edits = new Map<NodeId, Edit>();
   if (source !== undefined && tasks.size > 0) {

@@ -19,9 +19,21 @@ export interface ResourceSet {
  * marked `config.kubernetes.io/local-config: "true"` (the Kptfile and
  * friends). An image scalar reachable through YAML anchors from anything but
  * image fields is refused: pinning it would silently change that other field.
+ *
+ * Occurrences come out resource by resource as they are found, so a caller can
+ * act on the first ones (contact their registry) while the rest are scanned.
+ * Only a document with aliases is scanned whole first: whether a scalar is
+ * shared with another field is known once every image field has been seen.
  */
-export function scanImages(list: ResourceSet): ImageOccurrence[] {
+export function* scanImages(list: ResourceSet): Generator<ImageOccurrence, void, undefined> {
   const { tree, hasAliases } = list.document;
+  if (!hasAliases) {
+    for (const item of list.items) {
+      if (item.localConfig) continue;
+      for (const field of findImageFields(tree, item.node)) yield occurrence(tree, item, field.path, field.node, undefined);
+    }
+    return;
+  }
   const found: Array<{ item: Item; path: string; node: NodeId }> = [];
   for (const item of list.items) {
     if (item.localConfig) continue;
@@ -29,29 +41,36 @@ export function scanImages(list: ResourceSet): ImageOccurrence[] {
   }
   // Only aliases can make two fields share a scalar.
   const imageUses = new Map<NodeId, number>();
-  if (hasAliases) {
-    for (const { node } of found) {
-      const scalar = tree.deref(node);
-      if (tree.kind(scalar) === 'scalar') imageUses.set(scalar, (imageUses.get(scalar) ?? 0) + 1);
-    }
-  }
-  const usesOf = hasAliases ? pathCounter(tree) : () => 1;
-
-  return found.map(({ item, path, node }): ImageOccurrence => {
+  for (const { node } of found) {
     const scalar = tree.deref(node);
-    const kind = tree.kind(scalar);
-    if (kind !== 'scalar') return { item, path, problem: `image must be a string, got a ${kind === 'map' ? 'mapping' : 'list'}` };
-    const type = scalarType(tree, scalar);
-    if (type !== 'string') return { item, path, problem: `image must be a string, got ${type === 'null' ? 'null' : `a ${type}`}` };
-    if (usesOf(scalar) > (imageUses.get(scalar) ?? 1)) {
-      return {
-        item,
-        path,
-        problem: `image ${JSON.stringify(tree.scalarValue(scalar))} is a YAML anchor or alias shared with a field that is not an image; refusing to pin it, because that field would change too`,
-      };
-    }
-    return { item, path, scalar, image: tree.scalarValue(scalar) };
-  });
+    if (tree.kind(scalar) === 'scalar') imageUses.set(scalar, (imageUses.get(scalar) ?? 0) + 1);
+  }
+  const usesOf = pathCounter(tree);
+  const sharedWithOthers = (scalar: NodeId): boolean => usesOf(scalar) > (imageUses.get(scalar) ?? 1);
+  for (const { item, path, node } of found) yield occurrence(tree, item, path, node, sharedWithOthers);
+}
+
+/** The occurrence of one image field; `sharedWithOthers` says whether a scalar is also reached from a field that is not an image. */
+function occurrence(
+  tree: YamlTree,
+  item: Item,
+  path: string,
+  node: NodeId,
+  sharedWithOthers: ((scalar: NodeId) => boolean) | undefined,
+): ImageOccurrence {
+  const scalar = tree.deref(node);
+  const kind = tree.kind(scalar);
+  if (kind !== 'scalar') return { item, path, problem: `image must be a string, got a ${kind === 'map' ? 'mapping' : 'list'}` };
+  const type = scalarType(tree, scalar);
+  if (type !== 'string') return { item, path, problem: `image must be a string, got ${type === 'null' ? 'null' : `a ${type}`}` };
+  if (sharedWithOthers?.(scalar) === true) {
+    return {
+      item,
+      path,
+      problem: `image ${JSON.stringify(tree.scalarValue(scalar))} is a YAML anchor or alias shared with a field that is not an image; refusing to pin it, because that field would change too`,
+    };
+  }
+  return { item, path, scalar, image: tree.scalarValue(scalar) };
 }
 
 /**

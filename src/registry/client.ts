@@ -116,6 +116,20 @@ export class RegistryClient {
   }
 
   /**
+   * A hint, as soon as the caller finds a first image on `registry`: pings its first endpoint now, so
+   * the connection is open and the challenge known by the time resolving starts. Never throws: a
+   * failed ping is kept, and reported by the resolves that meet it.
+   */
+  warm(registry: string): void {
+    try {
+      const [session] = this.#sessionsFor(registry);
+      if (session !== undefined) this.#ping(session.endpoint).catch(() => undefined);
+    } catch {
+      // A registry without usable endpoints fails each of its resolves, which say why.
+    }
+  }
+
+  /**
    * Waits for what every request to the target's registry shares: the ping and, on a token registry,
    * the token for the target's repository (fetched in batches with every expected repository). Never
    * rejects: resolveDigest meets any failure again and reports it. A caller that limits concurrent

@@ -14,6 +14,12 @@ export interface DigestSource {
   prepare?(target: ManifestTarget): Promise<void>;
   /** A hint of every target about to be resolved, so a registry can be asked for all scopes at once. */
   expect?(targets: readonly ManifestTarget[]): void;
+  /**
+   * A hint, as soon as a registry's first image is found: start what needs no target (the ping,
+   * which opens a connection) while the caller is still finding the rest. Never throws; a failure is
+   * met again by the resolves that follow.
+   */
+  warm?(registry: string): void;
   close?(): Promise<void>;
 }
 
@@ -167,6 +173,7 @@ export function memoizeSource(source: DigestSource): DigestSource {
   const known = new Map<string, Promise<string>>();
   return {
     expect: (targets) => source.expect?.(targets),
+    warm: (registry) => source.warm?.(registry),
     prepare: (target) => source.prepare?.(target) ?? Promise.resolve(),
     resolveDigest(target, options) {
       const key = `${target.registry}/${target.repository}:${target.reference}`;
@@ -206,6 +213,10 @@ class LazyRegistrySource implements DigestSource {
 
   expect(targets: readonly ManifestTarget[]): void {
     if (targets.length > 0) void this.#load().then((client) => client.expect(targets), () => undefined);
+  }
+
+  warm(registry: string): void {
+    void this.#load().then((client) => client.warm(registry), () => undefined);
   }
 
   async prepare(target: ManifestTarget): Promise<void> {

@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { request } from 'undici';
 import { RegistryClient, type RegistryClientOptions } from '../../src/registry/client.js';
 import { RegistryError } from '../../src/registry/errors.js';
-import { startTcpFaultProxy } from '../support/fault-proxy.js';
+import { startFaultProxy, startTcpFaultProxy } from '../support/fault-proxy.js';
 import { startRegistry, type AuthMode, type ManifestKind, type TestRegistry } from '../support/registry.js';
 
 const KINDS: readonly ManifestKind[] = ['oci-manifest', 'docker-schema2', 'oci-index', 'docker-manifest-list'];
@@ -270,6 +270,28 @@ for (const mode of ['anonymous', 'basic', 'token', 'tls'] as const satisfies rea
           'ERR_REGISTRY_UNAVAILABLE',
           `connect ECONNREFUSED 127.0.0.1:${port} (GET http://127.0.0.1:${port}/v2/)`,
         );
+      });
+
+      // The function warms a registry as soon as the scan finds its first image: the ping then runs
+      // while the rest of the list is scanned, and the resolves must not ping again.
+      it('warm() pings the registry at once, and the resolves that follow reuse that ping', async () => {
+        const pushed = await registry.push('team/warm', 'v1', 'oci-manifest');
+        const proxy = await startFaultProxy(registry.url);
+        const warmed = hermeticClient({}, { registries: [{ host: 'warm.test', endpoint: `http://${proxy.host}` }] });
+        const pings = () => proxy.count('GET', /^\/v2\/$/);
+        try {
+          warmed.warm('warm.test');
+          warmed.warm('warm.test');
+          warmed.warm('not a registry');
+          for (let waited = 0; pings() === 0 && waited < 5_000; waited += 10) await new Promise((resolve) => setTimeout(resolve, 10));
+          assert.equal(pings(), 1, 'one ping before any resolve');
+          assert.equal(proxy.requests.length, 1, proxy.requests.map((r) => `${r.method} ${r.path}`).join('\n'));
+          assert.equal(await warmed.resolveDigest({ registry: 'warm.test', repository: 'team/warm', reference: 'v1' }), pushed.digest);
+          assert.equal(pings(), 1, 'the resolve reused the ping');
+        } finally {
+          await warmed.close();
+          await proxy.close();
+        }
       });
 
       it('hashes the manifest itself when a mirror omits Docker-Content-Digest', async () => {

@@ -15,10 +15,22 @@ export function fakeDigest(name: string): string {
  */
 export class TableSource implements DigestSource {
   readonly requests: string[] = [];
+  /** The hints, in order: `warm <registry>`, then `turn <registry>` when the event loop next got to run, and `expect <n>`. */
+  readonly hints: string[] = [];
   readonly #known: ReadonlySet<string>;
 
   constructor(known: Iterable<string>) {
     this.#known = new Set(known);
+  }
+
+  warm(registry: string): void {
+    this.hints.push(`warm ${registry}`);
+    // A registry client's connection needs the event loop: this records when it would have started.
+    setImmediate(() => this.hints.push(`turn ${registry}`));
+  }
+
+  expect(targets: readonly ManifestTarget[]): void {
+    this.hints.push(`expect ${targets.length}`);
   }
 
   async resolveDigest(target: ManifestTarget): Promise<string> {

@@ -135,6 +135,22 @@ describe('processResourceList finds every image field', () => {
   });
 });
 
+describe('processResourceList starts each registry early', () => {
+  // The source gets to ping a registry (a round trip) while the rest of the list is still scanned,
+  // which needs the event loop to run after each hint.
+  it('warms each registry at its first image to resolve, with a turn of the event loop, before expecting', async () => {
+    const digest = `sha256:${'a'.repeat(64)}`;
+    const input = list(
+      `- kind: Pod\n  metadata: {name: p}\n  spec:\n    containers:\n    - image: nginx@${digest}\n    - image: gcr.io/internal/x:1\n    - image: nginx:1.27\n` +
+        `- kind: Pod\n  metadata: {name: q}\n  spec:\n    containers:\n    - image: busybox:1.36\n    - image: ghcr.io/acme/app:v1\n    - image: nginx:1.27\n`,
+    );
+    const source = new TableSource(KNOWN);
+    const outcome = await run(input, { SKIP_PREFIXES: 'gcr.io/internal/' }, source);
+    assert.equal(outcome.exitCode, 0, JSON.stringify(outcome.results));
+    assert.deepEqual(source.hints, ['warm docker.io', 'turn docker.io', 'warm ghcr.io', 'turn ghcr.io', 'expect 3']);
+  });
+});
+
 describe('processResourceList reports failures as results and keeps going', () => {
   it('names the resource, field, file and cause; every other image is still pinned', async () => {
     const input = list(
