@@ -124,6 +124,8 @@ export class RegistryClient {
     try {
       const [session] = this.#sessionsFor(registry);
       if (session !== undefined) this.#ping(session.endpoint).catch(() => undefined);
+      // Should the ping come back with a challenge, the credentials are then read and parsed already.
+      this.#credentials.preload();
     } catch {
       // A registry without usable endpoints fails each of its resolves, which say why.
     }

@@ -55,6 +55,15 @@ export class CredentialStore {
     ];
   }
 
+  /**
+   * Starts reading the file sources (pull secrets, docker config, containers auth file), asking no
+   * credential helper, so the lookup that follows a registry's challenge finds them parsed. A broken
+   * file is reported by that lookup, as without this.
+   */
+  preload(): void {
+    for (const source of this.#sources) source().catch(() => undefined);
+  }
+
   /** Credentials for the first of `hosts` any source has; undefined means anonymous. */
   async lookup(hosts: readonly string[]): Promise<FoundCredentials | undefined> {
     for (const host of new Set(hosts.map(canonicalRegistry))) {

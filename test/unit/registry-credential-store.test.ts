@@ -101,6 +101,20 @@ describe('CredentialStore', () => {
     assert.deepEqual((await userOf(store(), ['mirror.test', 'shared.test']))?.user, 'podman');
   });
 
+  // The registry client preloads when it pings, so a challenge finds the files parsed already.
+  it('preload() reads the files before any lookup, and a broken one is still reported by the lookup', async () => {
+    const dir = join(root, 'preloaded');
+    await mkdir(dir);
+    await writeFile(join(dir, 'config.json'), JSON.stringify({ auths: { 'early.test': entry('early') } }));
+    await writeFile(join(root, 'broken-preloaded.json'), '{"auths": ');
+    const s = new CredentialStore({ env: { DOCKER_CONFIG: dir, REGISTRY_AUTH_FILE: join(root, 'broken-preloaded.json') }, timeoutMs: 5_000 });
+    s.preload();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await rm(dir, { recursive: true });
+    assert.deepEqual(await userOf(s, ['early.test']), { user: 'early', source: join(dir, 'config.json') });
+    await assert.rejects(s.lookup(['other.test']), { code: 'ERR_REGISTRY_AUTH', message: `invalid containers auth file ${join(root, 'broken-preloaded.json')}: not valid json` });
+  });
+
   it('reports a malformed containers auth file by path', async () => {
     await writeFile(join(root, 'broken.json'), '{"auths": ');
     const s = new CredentialStore({ env: { REGISTRY_AUTH_FILE: join(root, 'broken.json') }, timeoutMs: 5_000 });
