@@ -17,9 +17,9 @@ export interface ImageReport {
   /** Offset of the value in the source (of the resource, for a value that is not a scalar), for line numbers. */
   readonly offset: number;
   readonly before: string | undefined;
-  readonly after?: string;
+  readonly after?: string | undefined;
   readonly status: 'pinned' | 'already-pinned' | 'skipped' | 'unpinned' | 'failed';
-  readonly message?: string;
+  readonly message?: string | undefined;
 }
 
 /** The edits to make, the results to report, and one report per image field. */
@@ -39,6 +39,7 @@ export async function pinResources(
   source: DigestSource | undefined,
   log?: (message: string) => void,
 ): Promise<PinOutcome> {
+  const { tree } = set.document;
   const tally: Tally = { resolved: 0, unique: 0, alreadyPinned: 0, skippedByPrefix: 0, failed: 0 };
   // Everything is collected per occurrence so it comes out in document order.
   const occurrences: ImageOccurrence[] = [];
@@ -52,9 +53,8 @@ export async function pinResources(
 
   for (const occurrence of scanImages(set)) {
     const position = occurrences.push(occurrence) - 1;
-    const base = baseReport(set.document.tree, occurrence);
     if (!('image' in occurrence)) {
-      reports[position] = { ...base, status: 'failed', message: occurrence.problem };
+      reports[position] = report(tree, occurrence, 'failed', occurrence.problem);
       continue;
     }
     let plan = plans.get(occurrence.image);
@@ -64,14 +64,14 @@ export async function pinResources(
     }
     if (plan.action === 'keep-pinned') {
       tally.alreadyPinned++;
-      reports[position] = { ...base, status: 'already-pinned' };
+      reports[position] = report(tree, occurrence, 'already-pinned');
     } else if (plan.action === 'skip') {
       tally.skippedByPrefix++;
-      reports[position] = { ...base, status: 'skipped' };
+      reports[position] = report(tree, occurrence, 'skipped');
     } else if (plan.action === 'invalid') {
-      reports[position] = { ...base, status: 'failed', message: plan.error.message };
+      reports[position] = report(tree, occurrence, 'failed', plan.error.message);
     } else if (check) {
-      reports[position] = { ...base, status: 'unpinned', message: `image \`${occurrence.image}\` is not pinned to a digest` };
+      reports[position] = report(tree, occurrence, 'unpinned', `image \`${occurrence.image}\` is not pinned to a digest`);
     } else {
       keys[position] = plan.key;
       if (tasks.has(plan.key)) continue;
@@ -98,17 +98,16 @@ export async function pinResources(
       const key = keys[position];
       const resolution = key === undefined ? undefined : resolutions.get(key);
       if (key === undefined || resolution === undefined || !('scalar' in occurrence)) return;
-      const base = baseReport(set.document.tree, occurrence);
       if (!resolution.ok) {
-        reports[position] = { ...base, status: 'failed', message: resolution.error.message };
+        reports[position] = report(tree, occurrence, 'failed', resolution.error.message);
         return;
       }
       tally.resolved++;
       pinnedKeys.add(key);
       const suffix = `@${resolution.digest}`;
-      reports[position] = { ...base, status: 'pinned', after: `${occurrence.image}${suffix}` };
+      reports[position] = report(tree, occurrence, 'pinned', undefined, `${occurrence.image}${suffix}`);
       // One scalar reached through several aliases is edited once.
-      if (!edits.has(occurrence.scalar)) edits.set(occurrence.scalar, appendToScalar(set.document.tree, occurrence.scalar, suffix));
+      if (!edits.has(occurrence.scalar)) edits.set(occurrence.scalar, appendToScalar(tree, occurrence.scalar, suffix));
     });
     tally.unique = pinnedKeys.size;
   }
@@ -120,10 +119,14 @@ export async function pinResources(
   return { edits: [...edits.values()], results: [...results, check ? checkSummary(tally, results.length) : summaryResult(tally)], reports };
 }
 
-function baseReport(tree: YamlTree, occurrence: ImageOccurrence): Pick<ImageReport, 'item' | 'path' | 'offset' | 'before'> {
+/** One field's report, in one literal of one shape: spreading a shared base cost about 1 µs per field, cold. */
+function report(tree: YamlTree, occurrence: ImageOccurrence, status: ImageReport['status'], message?: string, after?: string): ImageReport {
+  const { item, path } = occurrence;
   // A field with no scalar to point at is located by its resource.
-  if (!('scalar' in occurrence)) return { item: occurrence.item, path: occurrence.path, offset: tree.startOf(occurrence.item.node), before: undefined };
-  return { item: occurrence.item, path: occurrence.path, offset: tree.scalar(occurrence.scalar).valueStart, before: occurrence.image };
+  const scalar = 'scalar' in occurrence;
+  const offset = scalar ? tree.scalar(occurrence.scalar).valueStart : tree.startOf(item.node);
+  const before = scalar ? occurrence.image : undefined;
+  return { item, path, offset, before, status, message, after };
 }
 
 function checkSummary(tally: Tally, problems: number): Result {
