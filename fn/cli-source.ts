@@ -48,6 +48,7 @@ function countProgress(source: DigestSource, onProgress?: (progress: Progress) =
       if (added) report();
       source.expect?.(targets);
     },
+    warm: (registry) => source.warm?.(registry),
     async resolveDigest(target, options) {
       announce(target);
       try {
@@ -93,6 +94,7 @@ function limitConcurrency(source: DigestSource, concurrency: number): DigestSour
   };
   return {
     expect: (targets) => source.expect?.(targets),
+    warm: (registry) => source.warm?.(registry),
     async resolveDigest(target, options) {
       await acquire(options?.signal);
       try {

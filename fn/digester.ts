@@ -56,6 +56,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     const outcome = await processResourceList(input, {
       env: process.env,
       createSource: (settings, credentials) => registrySource(settings, credentials.pullSecrets, log, settings.concurrency),
+      // main.ts exits once this returns: the exit closes the connections.
+      keepSourceOpen: true,
       ...(log !== undefined && { log }),
     });
     await writeTo(process.stdout, outcome.output);

@@ -67,13 +67,13 @@ export async function runKustomizePlugin(args: readonly string[]): Promise<numbe
   }
   const log = debugLog(process.env);
   const debug = log !== undefined;
-  let source: DigestSource | undefined;
   try {
     const settings = loadSettings(readYamlDocument(await readConfig(configFile), configFile), process.env);
     const input = await readStdin();
     const set = readResourceStream(input);
     const pullSecrets = collectPullSecrets(set);
-    source = settings.mode === 'check' ? undefined : await pluginRegistrySource(settings, pullSecrets.documents, log);
+    // Left open at the end: main.ts exits once this returns, and the exit closes its connections.
+    const source = settings.mode === 'check' ? undefined : await pluginRegistrySource(settings, pullSecrets.documents, log);
     const outcome = await processStream(input, { settings, source, set, ...(log !== undefined && { log }) });
     // Written even on failure, as the KRM function does; kustomize discards it when the exit code is not 0.
     await writeTo(process.stdout, outcome.output);
@@ -91,8 +91,6 @@ export async function runKustomizePlugin(args: readonly string[]): Promise<numbe
     process.stderr.write(`digester: internal error: ${oneLine(message)}\n`);
     if (debug && error instanceof Error && error.stack !== undefined) process.stderr.write(`${error.stack}\n`);
     return EXIT.internal;
-  } finally {
-    await source?.close?.();
   }
 }
 

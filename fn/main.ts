@@ -100,4 +100,7 @@ try {
   process.stderr.write(`digester: internal error: cannot load digester.cjs: ${(error as Error).message} (npm run build makes it)\n`);
   process.exit(3);
 }
-process.exitCode = await digester.main(process.argv.slice(2));
+// main() has written its output by now. Exiting at once leaves what the run built to the exit, rather
+// than taking it down piece by piece: the function's pooled registry connections (closing 34 of them
+// took 5-7 ms) and the heap.
+process.exit(await digester.main(process.argv.slice(2)));

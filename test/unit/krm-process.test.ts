@@ -151,6 +151,28 @@ describe('processResourceList starts each registry early', () => {
   });
 });
 
+describe('processResourceList and the source it builds', () => {
+  const input = list(`- kind: Pod\n  metadata: {name: p}\n  spec:\n    containers:\n    - image: nginx:1.27\n`);
+  const closing = () => {
+    const source = Object.assign(new TableSource(KNOWN), { closed: 0 });
+    return Object.assign(source, { close: async () => void source.closed++ });
+  };
+
+  it('closes the source when done', async () => {
+    const source = closing();
+    await processResourceList(input, { env: {}, createSource: () => source });
+    assert.equal(source.closed, 1);
+  });
+
+  // The function's process exits right after writing, which closes the connections with it.
+  it('leaves it open with keepSourceOpen', async () => {
+    const source = closing();
+    const outcome = await processResourceList(input, { env: {}, createSource: () => source, keepSourceOpen: true });
+    assert.equal(outcome.edits, 1);
+    assert.equal(source.closed, 0);
+  });
+});
+
 describe('processResourceList reports failures as results and keeps going', () => {
   it('names the resource, field, file and cause; every other image is still pinned', async () => {
     const input = list(
