@@ -1,13 +1,12 @@
 import assert from 'node:assert/strict';
-import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFile, rm, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { digesterConfig, pushExampleImages, registriesBlock, type PinnedDigests } from '../support/example-images.js';
 import { describeRun, KPT, requireExecutables, type ToolRun } from '../support/example-tools.js';
 import { appendSetting, createExampleWorkspace, readTree, REPO_ROOT, type ExampleWorkspace } from '../support/example-workspace.js';
 import { checkPinnedTree } from '../support/pinned-lines.js';
-import { startRegistry, type TestRegistry } from '../support/registry.js';
+import { startRegistry, writeDockerLogin, type TestRegistry } from '../support/registry.js';
 import { runInContainer } from './buildah.js';
 import { installDockerShim, STORE_ENV } from './docker-shim.js';
 import { entrypointOf, IMAGE, settled, type BuiltImage } from './image-build.js';
@@ -139,12 +138,8 @@ export function describeImageWithKpt(getImage: () => Promise<BuiltImage>): void 
       const dir = workspace.example('plain');
       const fnConfig = join(workspace.root, 'digester-config.yaml');
       await writeFile(fnConfig, digesterConfig(privateRegistry.url));
-      const secrets = await mkdtemp(join(tmpdir(), 'digester-image-auth-'));
-      cleanups.push(() => rm(secrets, { recursive: true, force: true }));
-      const dockerConfig = join(secrets, 'config.json');
-      const auth = Buffer.from(`${privateRegistry.username ?? ''}:${privateRegistry.password ?? ''}`).toString('base64');
-      await writeFile(dockerConfig, JSON.stringify({ auths: { [privateRegistry.host]: { auth } } }));
-      await chmod(dockerConfig, 0o600);
+      const dockerConfig = await writeDockerLogin(privateRegistry);
+      cleanups.push(() => rm(dirname(dockerConfig), { recursive: true, force: true }));
       const original = await readTree(dir);
 
       // The README's command, with the locally built image and the test registry's config.

@@ -1,13 +1,12 @@
 import assert from 'node:assert/strict';
-import { chmod, chown, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { chown, readdir, rm } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { pushExampleImages, type PinnedDigests } from '../support/example-images.js';
 import { describeRun, type ToolRun } from '../support/example-tools.js';
 import { readTree } from '../support/example-workspace.js';
 import { oddResourceList, pinnedText, textBeforeResults, type OddImages } from '../support/odd-resource-list.js';
-import { startRegistry, type TestRegistry } from '../support/registry.js';
+import { startRegistry, writeDockerLogin, type TestRegistry } from '../support/registry.js';
 import { CA_BUNDLE } from './base-images.js';
 import { runInContainer, type ContainerRun } from './buildah.js';
 import { entrypointOf, IMAGE, packageFacts, settled, type BuiltImage } from './image-build.js';
@@ -139,12 +138,8 @@ export function describeImageRuns(getImage: () => Promise<BuiltImage>): void {
         privateDigests.set(reference, (await privateRegistry.push(repository, tag, 'oci-manifest')).digest);
       }
       // ~/.docker/config.json as docker login leaves it: mode 0600, owned by the user (uid 1000 here).
-      const dir = await mkdtemp(join(tmpdir(), 'digester-image-auth-'));
-      cleanups.push(() => rm(dir, { recursive: true, force: true }));
-      const configFile = join(dir, 'config.json');
-      const auth = Buffer.from(`${privateRegistry.username ?? ''}:${privateRegistry.password ?? ''}`).toString('base64');
-      await writeFile(configFile, JSON.stringify({ auths: { [privateRegistry.host]: { auth } } }));
-      await chmod(configFile, 0o600);
+      const configFile = await writeDockerLogin(privateRegistry);
+      cleanups.push(() => rm(dirname(configFile), { recursive: true, force: true }));
       await chown(configFile, 1000, 1000);
       const mount = { mounts: new Map([[configFile, '/docker/config.json']]), env: { DOCKER_CONFIG: '/docker' } };
       const input = odd(privateRegistry.url);

@@ -1,5 +1,5 @@
 import { rmSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -202,4 +202,17 @@ function installExitHook(): void {
     if (keepDirs()) return;
     for (const dir of unstoppedDirs) rmSync(dir, { recursive: true, force: true });
   });
+}
+
+/**
+ * `config.json` as `docker login` leaves it for `registry`: one `auths` entry keyed by its host, mode
+ * 0600, alone in a fresh temp dir (the caller removes it). Returns the file's path.
+ */
+export async function writeDockerLogin(registry: TestRegistry): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'digester-image-auth-'));
+  const file = join(dir, 'config.json');
+  const auth = Buffer.from(`${registry.username ?? ''}:${registry.password ?? ''}`).toString('base64');
+  await writeFile(file, JSON.stringify({ auths: { [registry.host]: { auth } } }));
+  await chmod(file, 0o600);
+  return file;
 }
