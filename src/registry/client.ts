@@ -79,9 +79,11 @@ export class RegistryClient {
   readonly #sessions = new Map<string, readonly RegistrySession[]>();
   // Canonical registry → scopes announced by expect(), in the order announced.
   readonly #expected = new Map<string, Set<string>>();
+  readonly #maxConnections: number | undefined;
 
   constructor(options: RegistryClientOptions = {}) {
     this.#mappings = options.registries ?? [];
+    this.#maxConnections = options.maxConnectionsPerOrigin;
     // Validate now: a typo in an endpoint or a retry option is a configuration error, not a per-image one.
     for (const mapping of this.#mappings) validateMapping(mapping);
     const retry = retryPolicy(options.retry);
@@ -103,16 +105,20 @@ export class RegistryClient {
   /**
    * A hint, before resolving: every target that is about to be resolved. The first token request of
    * each registry then asks for all its repositories at once (up to 50 scopes per request), so a run
-   * costs one token round trip per registry rather than one per repository.
+   * costs one token round trip per registry rather than one per repository. With a connection cap,
+   * the connections each registry's requests will run on are opened now, while its ping is in flight.
    */
   expect(targets: readonly ManifestTarget[]): void {
+    const counts = new Map<string, number>();
     for (const { registry, repository } of targets) {
       if (!isRepository(repository)) continue;
       const key = canonicalRegistry(registry);
       let scopes = this.#expected.get(key);
       if (scopes === undefined) this.#expected.set(key, (scopes = new Set()));
       scopes.add(pullScope(repository));
+      counts.set(key, (counts.get(key) ?? 0) + 1);
     }
+    for (const [registry, count] of counts) this.#connectAhead(registry, count);
   }
 
   /**
@@ -164,6 +170,24 @@ export class RegistryClient {
   /** Aborts requests in flight and closes pooled connections; the client must not be used afterwards. */
   async close(): Promise<void> {
     await this.#transport.close();
+  }
+
+  /**
+   * Opens the connections `count` requests to `registry` will run on: as many as may run at once, the
+   * ping's own included. Without a cap undici opens one per request in flight, and how many that is
+   * only the caller knows. Only where the scheme is known before the ping: a loopback or insecure
+   * endpoint may yet fall back from https to http.
+   */
+  #connectAhead(registry: string, count: number): void {
+    if (this.#maxConnections === undefined) return;
+    try {
+      const [session] = this.#sessionsFor(registry);
+      const [scheme, ...others] = session?.endpoint.schemes ?? [];
+      if (session === undefined || scheme === undefined || others.length > 0) return;
+      this.#transport.preconnect(new URL(`${scheme}://${session.endpoint.host}`), Math.min(count, this.#maxConnections));
+    } catch {
+      // A registry without usable endpoints fails each of its resolves, which say why.
+    }
   }
 
   #sessionsFor(registry: string): readonly RegistrySession[] {

@@ -143,6 +143,29 @@ for (const mode of ['anonymous', 'basic', 'token', 'tls'] as const satisfies rea
       }
     });
 
+    // The first round of requests must not wait for handshakes: expect() opens their connections
+    // while the ping is in flight, up to the cap, and the resolves run on those.
+    it('opens ahead the connections the expected resolves will run on, and no more', async () => {
+      const tags = ['p1', 'p2', 'p3', 'p4', 'p5'];
+      const pushed = await Promise.all(tags.map((tag) => registry.push('team/preconnect', tag, 'oci-manifest')));
+      const proxy = await startTcpFaultProxy(Number(registry.host.split(':')[1]), 0);
+      const scheme = mode === 'tls' ? 'https' : 'http';
+      const ahead = hermeticClient(env, { registries: [{ host: registry.host, endpoint: `${scheme}://${proxy.host}` }], maxConnectionsPerOrigin: 4 });
+      const targets = pushed.map((image) => at(image.repository, image.tag));
+      try {
+        ahead.warm(registry.host);
+        ahead.expect(targets);
+        for (let waited = 0; proxy.connections() < 4 && waited < 5_000; waited += 10) await new Promise((resolve) => setTimeout(resolve, 10));
+        assert.equal(proxy.connections(), 4, 'the ping and 3 more, before any resolve: 5 expected, 4 at a time');
+        const digests = await Promise.all(targets.map((target) => ahead.resolveDigest(target)));
+        assert.deepEqual(digests, pushed.map((image) => image.digest));
+        assert.equal(proxy.connections(), 4, 'the resolves ran on the connections opened ahead');
+      } finally {
+        await ahead.close();
+        await proxy.close();
+      }
+    });
+
     if (mode === 'basic') {
       it('reports a wrong password as ERR_REGISTRY_AUTH', async () => {
         const config = await dockerConfigDir(root, 'wrong', { auths: { [registry.host]: { auth: basicAuth('tester', 'wrong-password') } } });
