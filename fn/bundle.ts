@@ -14,6 +14,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { build, type BuildOptions, type Plugin } from 'esbuild';
+import { LAZY_ASSERT_SOURCE } from './lazy-assert.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const OUT = `${ROOT}dist/fn/`;
@@ -75,6 +76,17 @@ module.exports = new Proxy({ constants }, { get: (target, key) => (key === 'cons
   },
 };
 
+/** In the registry bundle undici's `require('node:assert')` gets fn/lazy-assert.ts's function. */
+const lazyAssert: Plugin = {
+  name: 'lazy-assert',
+  setup(builder) {
+    builder.onResolve({ filter: /^(node:)?assert$/ }, (args) =>
+      /undici[\\/]lib[\\/]/.test(args.importer) ? { path: 'node:assert', namespace: 'lazy-assert' } : undefined,
+    );
+    builder.onLoad({ filter: /.*/, namespace: 'lazy-assert' }, () => ({ contents: LAZY_ASSERT_SOURCE, loader: 'js' }));
+  },
+};
+
 async function main(): Promise<void> {
   await build({ ...COMMON, entryPoints: [`${ROOT}fn/digester.ts`], outfile: `${OUT}digester.cjs`, plugins: [registryFromLoader] });
   await build({
@@ -86,7 +98,7 @@ async function main(): Promise<void> {
       loader: 'ts',
     },
     outfile: `${OUT}${REGISTRY_BUNDLE}.cjs`,
-    plugins: [lazyHttp2],
+    plugins: [lazyHttp2, lazyAssert],
   });
   for (const name of ['digester', REGISTRY_BUNDLE]) {
     const file = `${OUT}${name}.cjs`;

@@ -73,9 +73,10 @@ describe('main.js, the loader of the bundles and their code caches', () => {
     assert.match(refused.stderr, /^digester: WebAssembly \(undici's llhttp\) stays on Liftoff: no background tier-up$/m);
   });
 
-  // src/registry/builtins.ts and fn/bundle.ts's lazy-http2: what a run needs only on some paths
-  // (a reason phrase, hashing a manifest, a credential helper, CA files, HTTP/2) must not load.
-  it('loads no built-in the run did not need: http2, tls, crypto, child_process', async () => {
+  // src/registry/builtins.ts and fn/bundle.ts's lazy-http2 and lazy-assert: what a run needs only on
+  // some paths (a reason phrase, hashing a manifest, a credential helper, CA files, HTTP/2, a failed
+  // assertion) must not load.
+  it('loads no built-in the run did not need: http2, tls, crypto, child_process, assert', async () => {
     const fnDir = await install('lean');
     const report = join(root, 'lean-builtins.cjs');
     await writeFile(report, "process.on('exit', () => process.stderr.write('builtins: ' + process.moduleLoadList.join(',') + '\\n'));\n");
@@ -89,7 +90,7 @@ describe('main.js, the loader of the bundles and their code caches', () => {
     assert.match(refused.stderr, /could not resolve `127\.0\.0\.1:1\/team\/app:v1`/);
     const loaded = (/^builtins: (.*)$/m.exec(refused.stderr)?.[1] ?? '').split(',');
     assert.ok(loaded.includes('NativeModule net'), 'registry.cjs was not loaded');
-    for (const name of ['http2', 'tls', 'crypto', 'child_process']) assert.ok(!loaded.includes(`NativeModule ${name}`), `${name} was loaded`);
+    for (const name of ['http2', 'tls', 'crypto', 'child_process', 'assert']) assert.ok(!loaded.includes(`NativeModule ${name}`), `${name} was loaded`);
   });
 
   it('runs without caches, and says each one is missing when its bundle loads', async () => {
