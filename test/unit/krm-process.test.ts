@@ -149,6 +149,22 @@ describe('processResourceList starts each registry early', () => {
     assert.equal(outcome.exitCode, 0, JSON.stringify(outcome.results));
     assert.deepEqual(source.hints, ['warm docker.io', 'turn docker.io', 'warm ghcr.io', 'turn ghcr.io', 'expect 3']);
   });
+
+  // A connection opened at the hint completes in a later turn: one turn is not enough to send the
+  // ping, and without more, it would wait for the whole scan and planning.
+  it('keeps letting the event loop run while it scans, once a registry has been warmed', async () => {
+    const pods = Array.from({ length: 4_000 }, (_, i) => `- kind: Pod\n  metadata: {name: p${i}}\n  spec:\n    containers:\n    - image: nginx:1.27\n`);
+    const source = new TableSource(KNOWN);
+    const warm = source.warm.bind(source);
+    source.warm = (registry) => {
+      warm(registry);
+      // What a connect does: its completion is seen one turn after it was started.
+      setImmediate(() => setImmediate(() => source.hints.push(`second turn ${registry}`)));
+    };
+    const outcome = await run(list(pods.join('')), {}, source);
+    assert.equal(outcome.exitCode, 0, JSON.stringify(outcome.results));
+    assert.deepEqual(source.hints, ['warm docker.io', 'turn docker.io', 'second turn docker.io', 'expect 1']);
+  });
 });
 
 describe('processResourceList and the source it builds', () => {
