@@ -170,11 +170,11 @@ export class Transport {
     const { env, timeoutMs, log, maxConnectionsPerOrigin } = this.#options;
     const ca = await loadCaCertificates(env, log, profile.caFiles);
     const tls = { ...(ca === undefined ? {} : { ca }), ...(profile.skipVerify ? { rejectUnauthorized: false } : {}) };
+    // The connector undici would build from these options, wrapped to hand out connections opened ahead.
+    const preconnector = new Preconnector(buildConnector({ ...tls, timeout: timeoutMs }));
     // undici frees a connection a tick after its response, so without a cap a caller that sends its
     // next request at once opens another: 45 connections for 16 requests in flight, measured. On a real
     // network each costs a TCP and TLS handshake.
-    // The connector undici would build from these options, wrapped to hand out connections opened ahead.
-    const preconnector = new Preconnector(buildConnector({ ...tls, timeout: timeoutMs }));
     const common = {
       headersTimeout: timeoutMs,
       bodyTimeout: timeoutMs,
