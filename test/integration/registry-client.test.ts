@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { request } from 'undici';
-import { RegistryClient, type RegistryClientOptions } from '../../src/registry/client.js';
+import { RegistryClient, type ManifestTarget, type RegistryClientOptions } from '../../src/registry/client.js';
 import { RegistryError } from '../../src/registry/errors.js';
 import { startFaultProxy, startTcpFaultProxy } from '../support/fault-proxy.js';
 import { startRegistry, type AuthMode, type ManifestKind, type TestRegistry } from '../support/registry.js';
@@ -165,6 +165,34 @@ for (const mode of ['anonymous', 'basic', 'token', 'tls'] as const satisfies rea
         await proxy.close();
       }
     });
+
+    // Without a cap only the caller knows how many requests will run at once; and a loopback
+    // endpoint named without a scheme may yet fall back from https to http.
+    for (const [why, withScheme, cap] of [
+      ['without a connection cap', true, undefined],
+      ['before the ping has chosen between https and http', false, 4],
+    ] as const) {
+      it(`opens no connection ahead ${why}`, async () => {
+        const pushed = await Promise.all(['q1', 'q2', 'q3'].map((tag) => registry.push('team/no-preconnect', tag, 'oci-manifest')));
+        const proxy = await startTcpFaultProxy(Number(registry.host.split(':')[1]), 0);
+        const scheme = mode === 'tls' ? 'https' : 'http';
+        const endpoint = withScheme ? `${scheme}://${proxy.host}` : proxy.host;
+        const client = hermeticClient(env, { registries: [{ host: registry.host, endpoint }], ...(cap === undefined ? {} : { maxConnectionsPerOrigin: cap }) });
+        const targets = pushed.map((image) => at(image.repository, image.tag));
+        try {
+          await client.prepare(targets[0] as ManifestTarget);
+          const afterPing = proxy.connections();
+          client.expect(targets);
+          await new Promise((resolve) => setTimeout(resolve, 100));
+          assert.equal(proxy.connections(), afterPing);
+          const digests = await Promise.all(targets.map((target) => client.resolveDigest(target)));
+          assert.deepEqual(digests, pushed.map((image) => image.digest));
+        } finally {
+          await client.close();
+          await proxy.close();
+        }
+      });
+    }
 
     if (mode === 'basic') {
       it('reports a wrong password as ERR_REGISTRY_AUTH', async () => {
