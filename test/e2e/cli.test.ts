@@ -14,6 +14,7 @@ import {
   writeCliTree,
 } from '../support/cli-tree.js';
 import { digesterConfig, pinned, pushExampleImages, type PinnedDigests } from '../support/example-images.js';
+import { startTcpFaultProxy } from '../support/fault-proxy.js';
 import { startRegistry, type TestRegistry } from '../support/registry.js';
 import { changedLines, readText, runCli, snapshotTree } from '../support/run-cli.js';
 
@@ -218,5 +219,40 @@ describe('digester resolve and check on files', () => {
     assert.match(run.stderr, /pinned 4 image\(s\) in 3 file\(s\), 1 already pinned, 0 skipped, 1 failed/);
     const others = EXPECTED_PINS.filter((pin) => pin.image !== 'nginx:1.27' || pin.file !== 'deploy/web.yaml');
     await assertPinned(dir, others, tree);
+  });
+});
+
+// The run keeps to `concurrency` resolves at once across its files, and to as many connections:
+// opened while the registry's ping is in flight, and reused by every request after.
+describe('digester resolve keeps to its concurrency in connections', () => {
+  test('opens at most `concurrency` connections to a registry for a run over several files', async () => {
+    const registry = await startRegistry({ mode: 'anonymous' });
+    const dir = await mkdtemp(join(tmpdir(), 'digester-cli-cap-'));
+    try {
+      const tags = Array.from({ length: 12 }, (_, i) => `t${i}`);
+      await Promise.all(tags.map((tag) => registry.push('team/cli-cap', tag, 'oci-manifest')));
+      const proxy = await startTcpFaultProxy(Number(registry.host.split(':')[1]), 0);
+      try {
+        const config = join(dir, 'digester.yaml');
+        await writeFile(
+          config,
+          `apiVersion: fn.digester.dev/v1alpha1\nkind: Digester\nmetadata:\n  name: digester\nconcurrency: 4\nregistries:\n- host: cap.test\n  endpoint: http://${proxy.host}\n`,
+        );
+        for (const [file, slice] of [['a.yaml', tags.slice(0, 6)], ['b.yaml', tags.slice(6)]] as const) {
+          const pods = slice.map((tag) => `apiVersion: v1\nkind: Pod\nmetadata:\n  name: ${tag}\nspec:\n  containers:\n  - name: app\n    image: cap.test/team/cli-cap:${tag}\n`);
+          await writeFile(join(dir, file), pods.join('---\n'));
+        }
+        const run = await runCli(['resolve', '--config', config, '.'], { cwd: dir });
+        assert.equal(run.code, 0, run.stderr);
+        assert.equal((await readText(dir, 'a.yaml')).match(/@sha256:/g)?.length, 6);
+        assert.equal((await readText(dir, 'b.yaml')).match(/@sha256:/g)?.length, 6);
+        assert.ok(proxy.connections() <= 4, `${proxy.connections()} connections with concurrency 4`);
+      } finally {
+        await proxy.close();
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+      await registry.stop();
+    }
   });
 });
