@@ -49,6 +49,7 @@ function countProgress(source: DigestSource, onProgress?: (progress: Progress) =
       source.expect?.(targets);
     },
     warm: (registry) => source.warm?.(registry),
+    prepare: (target) => source.prepare?.(target) ?? Promise.resolve(),
     async resolveDigest(target, options) {
       announce(target);
       try {
@@ -95,6 +96,8 @@ function limitConcurrency(source: DigestSource, concurrency: number): DigestSour
   return {
     expect: (targets) => source.expect?.(targets),
     warm: (registry) => source.warm?.(registry),
+    // Outside the limit, as in resolveAll: a resolve waiting for its registry's token holds no slot.
+    prepare: (target) => source.prepare?.(target) ?? Promise.resolve(),
     async resolveDigest(target, options) {
       await acquire(options?.signal);
       try {

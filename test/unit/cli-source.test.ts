@@ -11,6 +11,7 @@ function recordingSource(): DigestSource & { readonly calls: string[]; peak: num
     calls: [] as string[],
     peak: 0,
     warm: (registry: string) => void source.calls.push(`warm ${registry}`),
+    prepare: async (target: { registry: string; repository: string }) => void source.calls.push(`prepare ${target.registry}/${target.repository}`),
     async resolveDigest(target: { registry: string; repository: string; reference: string }) {
       const key = `${target.registry}/${target.repository}:${target.reference}`;
       source.calls.push(`resolve ${key}`);
@@ -30,6 +31,15 @@ describe('shareSource (the CLI run over many files)', () => {
     const inner = recordingSource();
     shareSource(inner, 4).warm?.('registry.test');
     assert.deepEqual(inner.calls, ['warm registry.test']);
+  });
+
+  // resolveAll waits for prepare() (the registry's ping and token) before taking a slot; without it
+  // here, resolves waiting for one registry's token would hold the run's slots from the others.
+  it('passes prepare() through, outside the concurrency limit', async () => {
+    const inner = recordingSource();
+    const shared = shareSource(inner, 1);
+    await Promise.all([shared.prepare?.(target('a')), shared.prepare?.(target('b'))]);
+    assert.deepEqual(inner.calls, ['prepare registry.test/a', 'prepare registry.test/b']);
   });
 
   it('resolves each target once and keeps to the concurrency across callers', async () => {
