@@ -1,8 +1,9 @@
 // The process adapter: argv, stdin/stdout, exit code. Everything else lives in src/.
 // esbuild bundles this file, and all it imports, into dist/fn/digester.cjs; main.ts runs it.
 import { processResourceList, UnusableInputError } from '../src/krm/index.js';
-import { debugLog, describeResult, EXIT, packageVersion, registrySource, writeTo } from './process-io.js';
+import { debugLog, describeResult, EXIT, packageVersion, registrySource } from './process-io.js';
 import { readStdin } from './stdin.js';
+import { writeStdout } from './stdout.js';
 
 const HELP = `Usage: digester < resource-list.yaml > resource-list.yaml
        digester resolve [flags] PATH...      pin images in plain YAML files in place (- for stdin)
@@ -60,7 +61,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       keepSourceOpen: true,
       ...(log !== undefined && { log }),
     });
-    await writeTo(process.stdout, outcome.output);
+    await writeStdout(outcome.output);
     for (const result of outcome.results) {
       if (result.severity === 'error') process.stderr.write(`digester: ${describeResult(result)}\n`);
     }

@@ -10,8 +10,9 @@ import {
 } from '../src/krm/index.js';
 import { loadSettings } from '../src/config.js';
 import type { DigestSource } from '../src/resolve/index.js';
-import { debugLog, describeResult, EXIT, oneLine, registrySource, writeTo } from './process-io.js';
+import { debugLog, describeResult, EXIT, oneLine, registrySource } from './process-io.js';
 import { readStdin } from './stdin.js';
+import { writeStdout } from './stdout.js';
 import { ConfigError, type Settings } from '../src/settings.js';
 import { installPlugin, PluginExistsError } from './kustomize-plugin-install.js';
 
@@ -76,7 +77,7 @@ export async function runKustomizePlugin(args: readonly string[]): Promise<numbe
     const source = settings.mode === 'check' ? undefined : await pluginRegistrySource(settings, pullSecrets.documents, log);
     const outcome = await processStream(input, { settings, source, set, ...(log !== undefined && { log }) });
     // Written even on failure, as the KRM function does; kustomize discards it when the exit code is not 0.
-    await writeTo(process.stdout, outcome.output);
+    await writeStdout(outcome.output);
     const results = [...pullSecrets.problems, ...outcome.results];
     for (const result of results) {
       if (result.severity === 'error' || debug) process.stderr.write(`digester: ${describeResult(result)}\n`);

@@ -29,7 +29,7 @@ export function oneLine(message: string): string {
 }
 
 /** Writes and waits until the stream took it, so the exit code is set after the output. */
-export function writeTo(stream: NodeJS.WritableStream, text: string): Promise<void> {
+export function writeTo(stream: NodeJS.WritableStream, text: string | Uint8Array): Promise<void> {
   return new Promise((resolve, reject) => {
     stream.write(text, (error) => (error ? reject(error) : resolve()));
   });

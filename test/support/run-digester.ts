@@ -26,6 +26,8 @@ export interface CaptureOptions {
   readonly input?: string | readonly Buffer[];
   /** The pause between pieces of `input`, as a slow writer would leave. */
   readonly pauseMs?: number;
+  /** How long to leave stdout unread at first, as a slow reader would: the pipe fills meanwhile. */
+  readonly readDelayMs?: number;
 }
 
 /** Runs an executable with only PATH and HOME from this process's environment, capturing its output and exit code. */
@@ -39,6 +41,10 @@ export function runCaptured(file: string, args: readonly string[], options: Capt
     const stdout: Buffer[] = [];
     const stderr: Buffer[] = [];
     child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
+    if (options.readDelayMs !== undefined) {
+      child.stdout.pause();
+      setTimeout(() => child.stdout.resume(), options.readDelayMs);
+    }
     child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
     child.on('error', reject);
     child.on('close', (code) =>
