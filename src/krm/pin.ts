@@ -133,12 +133,12 @@ export async function pinResources(
   return { edits: [...edits.values()], results: [...results, check ? checkSummary(tally, results.length) : summaryResult(tally)], reports };
 }
 
-/** One field's report, in one literal of one shape: spreading a shared base cost about 1 µs per field, cold. */
 /** One turn of the event loop: what is ready (a connection opened, a response) is handled. */
 function nextTurn(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }
 
+/** One field's report, in one literal of one shape: spreading a shared base cost about 1 µs per field, cold. */
 function report(tree: YamlTree, occurrence: ImageOccurrence, status: ImageReport['status'], message?: string, after?: string): ImageReport {
   const { item, path } = occurrence;
   // A field with no scalar to point at is located by its resource.

@@ -15,7 +15,7 @@ export type NodeId = number;
 /** What a node is. */
 export type NodeKind = 'scalar' | 'map' | 'seq' | 'alias';
 
-/** What {@link parseYamlDocuments} (yaml-documents.ts) hands over to build a tree. */
+/** What parseYamlStream (yaml-documents.ts) hands over to build a tree. */
 export interface TreeParts {
   readonly source: string;
   readonly events: readonly Event[];
