@@ -92,9 +92,9 @@ async function resolveInputs(
   for (const warning of pullSecrets.warnings) warn(warning);
   let registry;
   try {
-    // shareSource keeps the whole run to `concurrency` resolves at once, so as many connections per
-    // origin are all it needs: no request waits for one, and the client opens them while pinging.
-    registry = await registrySource(settings, pullSecrets.documents, log, settings.concurrency);
+    // shareSource keeps the whole run to `concurrency` resolves at once, so the connections per origin
+    // registrySource allows (as many) are all it needs: no request waits for one.
+    registry = await registrySource(settings, pullSecrets.documents, log);
   } catch (error) {
     // The client checks registry mappings when it is built: a typo there is a config error.
     const reason = error instanceof Error ? error.message : String(error);

@@ -56,7 +56,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     const input = await readStdin();
     const outcome = await processResourceList(input, {
       env: process.env,
-      createSource: (settings, credentials) => registrySource(settings, credentials.pullSecrets, log, settings.concurrency),
+      createSource: (settings, credentials) => registrySource(settings, credentials.pullSecrets, log),
       // main.ts exits once this returns: the exit closes the connections.
       keepSourceOpen: true,
       ...(log !== undefined && { log }),

@@ -148,7 +148,7 @@ async function pluginRegistrySource(
   log: ((message: string) => void) | undefined,
 ): Promise<DigestSource> {
   try {
-    return await registrySource(settings, pullSecrets, log, settings.concurrency);
+    return await registrySource(settings, pullSecrets, log);
   } catch (error) {
     // The registry client validates endpoints when it is built: a typo there is a config error.
     throw new ConfigError(`invalid functionConfig.registries: ${errorText(error)}`);

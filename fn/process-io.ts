@@ -47,20 +47,19 @@ export function packageVersion(): string {
 
 /**
  * The registry-backed digest source for these settings; throws for a registry mapping the client refuses.
- * `connectionsPerOrigin` caps each registry's connections: the function and the plugin resolve one
- * list at most `settings.concurrency` at a time, so they pass that.
+ * Each registry gets at most `settings.concurrency` connections: every caller (the function, the
+ * plugin, the CLI across its files) runs at most that many resolves at once, so none waits for one.
  */
 export function registrySource(
   settings: Settings,
   pullSecrets: readonly string[],
   log: ((message: string) => void) | undefined,
-  connectionsPerOrigin: number | undefined,
 ): Promise<DigestSource> {
   return createRegistrySource({
     registries: settings.registries,
     pullSecrets,
     timeoutMs: settings.timeoutMs,
-    ...(connectionsPerOrigin !== undefined && { maxConnectionsPerOrigin: connectionsPerOrigin }),
+    maxConnectionsPerOrigin: settings.concurrency,
     env: process.env,
     userAgent: `digester/${packageVersion()}`,
     ...(log !== undefined && { log }),

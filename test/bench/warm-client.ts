@@ -40,7 +40,7 @@ for (let i = 0; i < WARM_CLIENT_RUNS; i++) {
   const outcome = await processResourceList(input, {
     env: process.env,
     createSource: async (settings, credentials) =>
-      timed(await registrySource(settings, credentials.pullSecrets, undefined, settings.concurrency), (ms) => protocolMs.push(ms)),
+      timed(await registrySource(settings, credentials.pullSecrets, undefined), (ms) => protocolMs.push(ms)),
   });
   runsMs.push(performance.now() - started);
   if (outcome.exitCode !== 0 || outcome.edits === 0 || protocolMs.length !== i + 1) {
