@@ -1,4 +1,4 @@
-import { memoizeSource, type DigestSource } from '../src/resolve/index.js';
+import { memoizeSource, passThrough, Slots, type DigestSource } from '../src/resolve/index.js';
 
 // The CLI pins many files at once, each with its own resolveAll. These
 // wrappers make them share one registry source: every image is resolved once
@@ -42,14 +42,13 @@ function countProgress(source: DigestSource, onProgress?: (progress: Progress) =
     return true;
   };
   return {
+    ...passThrough(source),
     expect(targets) {
       let added = false;
       for (const target of targets) added = announce(target) || added;
       if (added) report();
       source.expect?.(targets);
     },
-    warm: (registry) => source.warm?.(registry),
-    prepare: (target) => source.prepare?.(target) ?? Promise.resolve(),
     async resolveDigest(target, options) {
       announce(target);
       try {
@@ -61,51 +60,22 @@ function countProgress(source: DigestSource, onProgress?: (progress: Progress) =
         report();
       }
     },
-    close: () => source.close?.() ?? Promise.resolve(),
   };
 }
 
 /** At most `concurrency` resolveDigest calls in flight; a call still queued when its signal aborts never starts. */
 function limitConcurrency(source: DigestSource, concurrency: number): DigestSource {
-  let active = 0;
-  const queue: Array<() => void> = [];
-  const release = (): void => {
-    active--;
-    queue.shift()?.();
-  };
-  const acquire = (signal: AbortSignal | undefined): Promise<void> => {
-    if (active < concurrency) {
-      active++;
-      return Promise.resolve();
-    }
-    return new Promise((resolve, reject) => {
-      const start = (): void => {
-        signal?.removeEventListener('abort', abort);
-        active++;
-        resolve();
-      };
-      const abort = (): void => {
-        const index = queue.indexOf(start);
-        if (index !== -1) queue.splice(index, 1);
-        reject(signal?.reason);
-      };
-      queue.push(start);
-      signal?.addEventListener('abort', abort, { once: true });
-    });
-  };
+  const slots = new Slots(concurrency);
   return {
-    expect: (targets) => source.expect?.(targets),
-    warm: (registry) => source.warm?.(registry),
-    // Outside the limit, as in resolveAll: a resolve waiting for its registry's token holds no slot.
-    prepare: (target) => source.prepare?.(target) ?? Promise.resolve(),
+    // prepare() is outside the limit, as in resolveAll: a resolve waiting for its registry's token holds no slot.
+    ...passThrough(source),
     async resolveDigest(target, options) {
-      await acquire(options?.signal);
+      await slots.acquire(options?.signal);
       try {
         return await source.resolveDigest(target, options);
       } finally {
-        release();
+        slots.release();
       }
     },
-    close: () => source.close?.() ?? Promise.resolve(),
   };
 }

@@ -1,2 +1,3 @@
 export { planImage, type ImagePlan } from './policy.js';
-export { resolveAll, createRegistrySource, memoizeSource, ResolveError, DeadlineError, type ResolveOptions, type DigestSource, type Resolution, type ResolveTask } from './resolver.js';
+export { Slots } from './slots.js';
+export { resolveAll, createRegistrySource, memoizeSource, passThrough, ResolveError, DeadlineError, type ResolveOptions, type DigestSource, type Resolution, type ResolveTask } from './resolver.js';

@@ -2,6 +2,7 @@ import { setMaxListeners } from 'node:events';
 import { formatSeconds } from '../registry/duration.js';
 import { formatName, manifestReference, type ImageReference } from '../reference/index.js';
 import type { ManifestTarget, RegistryClient, RegistryClientOptions } from '../registry/client.js';
+import { Slots } from './slots.js';
 
 /** Anything that can turn a manifest target into a digest: the registry client, or a test double. */
 export interface DigestSource {
@@ -108,30 +109,6 @@ export async function resolveAll(
   return results;
 }
 
-/** A counting semaphore that hands out free slots first come, first served. */
-class Slots {
-  #free: number;
-  readonly #waiting: Array<() => void> = [];
-
-  constructor(size: number) {
-    this.#free = Math.max(1, size);
-  }
-
-  acquire(): Promise<void> {
-    if (this.#free > 0) {
-      this.#free--;
-      return Promise.resolve();
-    }
-    return new Promise((resolve) => this.#waiting.push(resolve));
-  }
-
-  release(): void {
-    const next = this.#waiting.shift();
-    if (next === undefined) this.#free++;
-    else next();
-  }
-}
-
 function toTarget(task: ResolveTask): ManifestTarget {
   return { registry: task.reference.registry, repository: task.reference.repository, reference: manifestReference(task.reference) };
 }
@@ -172,9 +149,7 @@ function rejectOnAbort(signal: AbortSignal, deadlineMs: number): Promise<never> 
 export function memoizeSource(source: DigestSource): DigestSource {
   const known = new Map<string, Promise<string>>();
   return {
-    expect: (targets) => source.expect?.(targets),
-    warm: (registry) => source.warm?.(registry),
-    prepare: (target) => source.prepare?.(target) ?? Promise.resolve(),
+    ...passThrough(source),
     resolveDigest(target, options) {
       const key = `${target.registry}/${target.repository}:${target.reference}`;
       let pending = known.get(key);
@@ -185,6 +160,18 @@ export function memoizeSource(source: DigestSource): DigestSource {
       }
       return pending;
     },
+  };
+}
+
+/**
+ * Everything of `source` but resolveDigest, passed straight through: the base of a wrapper that
+ * changes how digests are resolved, so no hint (expect, warm, prepare) or close is dropped on the way.
+ */
+export function passThrough(source: DigestSource): Omit<DigestSource, 'resolveDigest'> {
+  return {
+    expect: (targets) => source.expect?.(targets),
+    warm: (registry) => source.warm?.(registry),
+    prepare: (target) => source.prepare?.(target) ?? Promise.resolve(),
     close: () => source.close?.() ?? Promise.resolve(),
   };
 }

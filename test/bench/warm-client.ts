@@ -15,7 +15,10 @@ import { processResourceList } from '../../src/krm/index.js';
 import type { DigestSource } from '../../src/resolve/index.js';
 import { WARM_CLIENT_RUNS } from './scenarios/network.js';
 
-/** `source`, reporting the time from its first `expect` to the end of its `close`. */
+/**
+ * `source`, reporting the time from its first `expect` to the end of its `close`. It passes no warm():
+ * the ping would then leave before `expect`, outside the time measured.
+ */
 function timed(source: DigestSource, done: (ms: number) => void): DigestSource {
   let started: number | undefined;
   return {
