@@ -21,7 +21,7 @@ export function appendResultsEdit(tree: YamlTree, root: NodeId, results: readonl
   if (kind === 'seq' && tree.isFlow(existing)) {
     const last = tree.lastChild(existing);
     const at = last === undefined ? tree.startOf(existing) + 1 : nodeEnd(tree, last);
-    const items = results.map((result) => JSON.stringify(result)).join(', ');
+    const items = flowItems(results);
     return { start: at, end: at, text: last === undefined ? items : `, ${items}` };
   }
   if (kind === 'seq' && tree.kind(value) !== 'alias') {
@@ -32,7 +32,7 @@ export function appendResultsEdit(tree: YamlTree, root: NodeId, results: readonl
   if (kind === 'scalar' && tree.kind(value) === 'scalar' && scalarType(tree, existing) === 'null') {
     // `results:` or `results: null`: a flow list reads the same in block and flow context.
     const { valueStart, valueEnd } = tree.scalar(existing);
-    const flow = `[${results.map((result) => JSON.stringify(result)).join(', ')}]`;
+    const flow = `[${flowItems(results)}]`;
     return { start: valueStart, end: valueEnd, text: valueStart === valueEnd ? ` ${flow}` : flow };
   }
   throw new UnusableInputError('ResourceList.results must be a list');
@@ -45,7 +45,7 @@ function addResultsKey(tree: YamlTree, root: NodeId, results: readonly Result[],
   const start = tree.startOf(root);
   if (tree.isFlow(root)) {
     const at = last === undefined ? start + 1 : nodeEnd(tree, last);
-    const list = `"results": [${results.map((result) => JSON.stringify(result)).join(', ')}]`;
+    const list = `"results": [${flowItems(results)}]`;
     const separator = last === undefined ? '' : ',';
     const multiline = firstKey !== undefined && source.slice(start, tree.startOf(firstKey)).includes('\n');
     const indent = firstKey === undefined ? '' : ' '.repeat(columnOf(source, tree.startOf(firstKey)));
@@ -75,4 +75,9 @@ function afterLine(source: string, position: number): { position: number; prefix
   const newline = source.indexOf('\n', position);
   if (newline !== -1) return { position: newline + 1, prefix: '' };
   return { position: source.length, prefix: source.includes('\r\n') ? '\r\n' : '\n' };
+}
+
+/** Results as the items of a flow list: JSON, which is flow YAML. */
+function flowItems(results: readonly Result[]): string {
+  return results.map((result) => JSON.stringify(result)).join(', ');
 }

@@ -27,18 +27,15 @@ export interface ResourceSet {
  */
 export function* scanImages(list: ResourceSet): Generator<ImageOccurrence, void, undefined> {
   const { tree, hasAliases } = list.document;
-  if (!hasAliases) {
-    for (const item of list.items) {
-      if (item.localConfig) continue;
-      for (const field of findImageFields(tree, item.node)) yield occurrence(tree, item, field.path, field.node, undefined);
-    }
-    return;
-  }
   const found: Array<{ item: Item; path: string; node: NodeId }> = [];
   for (const item of list.items) {
     if (item.localConfig) continue;
-    for (const field of findImageFields(tree, item.node)) found.push({ item, path: field.path, node: field.node });
+    for (const field of findImageFields(tree, item.node)) {
+      if (hasAliases) found.push({ item, path: field.path, node: field.node });
+      else yield occurrence(tree, item, field.path, field.node, undefined);
+    }
   }
+  if (!hasAliases) return;
   // Only aliases can make two fields share a scalar.
   const imageUses = new Map<NodeId, number>();
   for (const { node } of found) {
