@@ -27,6 +27,12 @@ describe('RegistryClient against a token registry behind a fault proxy', () => {
     clients.push(c);
     return c;
   };
+  /** `count` repositories `<prefix>/app-N`, each with tag v1 pushed, and the targets that name them. */
+  const pushApps = async (prefix: string, count: number) => {
+    const images = await Promise.all(Array.from({ length: count }, (_, i) => registry.push(`${prefix}/app-${i}`, 'v1', 'oci-manifest')));
+    const targets: ManifestTarget[] = images.map((image) => ({ registry: HOST, repository: image.repository, reference: 'v1' }));
+    return { images, targets };
+  };
 
   before(async () => {
     registry = await startRegistry({ mode: 'token' });
@@ -82,8 +88,7 @@ describe('RegistryClient against a token registry behind a fault proxy', () => {
   });
 
   it('asks one token for 10 repositories announced with expect()', async () => {
-    const images = await Promise.all(Array.from({ length: 10 }, (_, i) => registry.push(`scopes/app-${i}`, 'v1', 'oci-manifest')));
-    const targets: ManifestTarget[] = images.map((image) => ({ registry: HOST, repository: image.repository, reference: 'v1' }));
+    const { images, targets } = await pushApps('scopes', 10);
     proxy.setRules([]);
     const fresh = client();
     fresh.expect(targets);
@@ -94,8 +99,7 @@ describe('RegistryClient against a token registry behind a fault proxy', () => {
   });
 
   it('splits more than 50 announced repositories over several token requests', async () => {
-    const images = await Promise.all(Array.from({ length: 60 }, (_, i) => registry.push(`many/app-${i}`, 'v1', 'oci-manifest')));
-    const targets: ManifestTarget[] = images.map((image) => ({ registry: HOST, repository: image.repository, reference: 'v1' }));
+    const { images, targets } = await pushApps('many', 60);
     const fresh = client();
     fresh.expect(targets);
     const before = tokenRequests();
@@ -105,8 +109,7 @@ describe('RegistryClient against a token registry behind a fault proxy', () => {
   });
 
   it('asks for every batch of announced repositories in one round, and prepare() sends no manifest request', async () => {
-    const images = await Promise.all(Array.from({ length: 60 }, (_, i) => registry.push(`round/app-${i}`, 'v1', 'oci-manifest')));
-    const targets: ManifestTarget[] = images.map((image) => ({ registry: HOST, repository: image.repository, reference: 'v1' }));
+    const { images, targets } = await pushApps('round', 60);
     proxy.setRules([]);
     const fresh = client();
     fresh.expect(targets);
@@ -124,8 +127,7 @@ describe('RegistryClient against a token registry behind a fault proxy', () => {
   });
 
   it('prepare() returns once the token is in hand, also when another prepare started its fetch', async () => {
-    const images = await Promise.all(Array.from({ length: 2 }, (_, i) => registry.push(`ready/app-${i}`, 'v1', 'oci-manifest')));
-    const targets: ManifestTarget[] = images.map((image) => ({ registry: HOST, repository: image.repository, reference: 'v1' }));
+    const { targets } = await pushApps('ready', 2);
     proxy.setRules([]);
     const fresh = client();
     fresh.expect(targets);
@@ -139,10 +141,10 @@ describe('RegistryClient against a token registry behind a fault proxy', () => {
   });
 
   it('still costs one token per repository without expect()', async () => {
-    const images = await Promise.all(Array.from({ length: 3 }, (_, i) => registry.push(`plain/app-${i}`, 'v1', 'oci-manifest')));
+    const { targets } = await pushApps('plain', 3);
     const fresh = client();
     const before = tokenRequests();
-    await Promise.all(images.map((image) => fresh.resolveDigest({ registry: HOST, repository: image.repository, reference: 'v1' })));
+    await Promise.all(targets.map((target) => fresh.resolveDigest(target)));
     assert.equal(tokenRequests() - before, 3);
   });
 });

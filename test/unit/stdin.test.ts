@@ -1,23 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { nonBlocking, pinnedList } from '../support/pinned-list.js';
 import { DIGESTER_BIN, runCaptured } from '../support/run-digester.js';
 
 // fn/stdin.ts, through the built function: blocking reads of descriptor 0, and the stream for what
 // a non-blocking descriptor has not delivered yet. Every image is pinned already, so no registry.
 
-const pod = (index: number): string => `- apiVersion: v1
-  kind: Pod
-  metadata:
-    name: pod-${index} # café ☕, a multi-byte comment
-  spec:
-    containers:
-    - name: app
-      image: registry.example/app-${index % 7}@sha256:${String(index % 10).repeat(64)}
-`;
 // About 600 KB: more than one read of a pipe (64 KB) or of digester's buffer (256 KB).
-const PODS = 3_000;
-const LIST = `apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n${Array.from({ length: PODS }, (_, i) => pod(i)).join('')}`;
-const SUMMARY = `results:\n- message: resolved 0 image(s) (0 unique), skipped ${PODS} (${PODS} already pinned), failed 0\n  severity: info\n`;
+const { list: LIST, summary: SUMMARY } = pinnedList(3_000);
 
 /** `text` as UTF-8 in `count` pieces, each cut inside a multi-byte character when one is near. */
 function pieces(text: string, count: number): Buffer[] {
@@ -30,9 +20,6 @@ function pieces(text: string, count: number): Buffer[] {
   return [0, ...cuts].map((start, i) => bytes.subarray(start, cuts[i] ?? bytes.length));
 }
 
-/** perl (perl-base, on every Debian) sets O_NONBLOCK on the stdin it hands to node. */
-const NON_BLOCKING = ['-MFcntl', '-e', 'fcntl(STDIN, F_SETFL, fcntl(STDIN, F_GETFL, 0) | O_NONBLOCK) or die "fcntl: $!"; exec @ARGV or die "exec: $!"'];
-
 describe('reading stdin', () => {
   it('takes a ResourceList that arrives in pieces, with pauses, whole', async () => {
     const run = await runCaptured(process.execPath, [DIGESTER_BIN], { input: pieces(LIST, 4), pauseMs: 50 });
@@ -42,7 +29,7 @@ describe('reading stdin', () => {
   });
 
   it('appends what a non-blocking stdin delivers after EAGAIN to what it had read', async () => {
-    const run = await runCaptured('perl', [...NON_BLOCKING, process.execPath, DIGESTER_BIN], { input: pieces(LIST, 3), pauseMs: 100 });
+    const run = await runCaptured('perl', [...nonBlocking('STDIN'), process.execPath, DIGESTER_BIN], { input: pieces(LIST, 3), pauseMs: 100 });
     assert.equal(run.stderr, '');
     assert.equal(run.code, 0);
     assert.equal(run.stdout, `${LIST}${SUMMARY}`);
