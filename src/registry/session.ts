@@ -84,8 +84,7 @@ export class RegistrySession {
       const request = await this.#tokenRequest(scope, signal);
       if (request === undefined) return;
       // As #authorize: a token cached or in flight is waited for, else the batch holding `scope` is started.
-      const { tokens } = this.#options;
-      const own = tokens.prefetch(this.#partition, request, tokens.has(this.#partition, request) ? [] : this.#takeBatch(scope));
+      const own = this.#options.tokens.prefetch(this.#partition, request, this.#batchFor(request, scope));
       this.#prefetchExpected(request);
       await raceAbort(own, signal);
     } catch {
@@ -138,8 +137,7 @@ export class RegistrySession {
     if (tokenRequest === undefined) return {};
     // No await between choosing the batch and registering it in the cache: concurrent resolves of the
     // batch's other repositories must find its fetch in flight.
-    const { tokens } = this.#options;
-    const pending = tokens.get(this.#partition, tokenRequest, tokens.has(this.#partition, tokenRequest) ? [] : this.#takeBatch(scope));
+    const pending = this.#options.tokens.get(this.#partition, tokenRequest, this.#batchFor(tokenRequest, scope));
     this.#prefetchExpected(tokenRequest);
     const token = await raceAbort(pending, signal);
     const header = `${AUTHORIZATION_BEARER} ${token.value}`;
@@ -171,6 +169,11 @@ export class RegistrySession {
       this.#batched.add(scope);
       void this.#options.tokens.prefetch(this.#partition, request, batch);
     }
+  }
+
+  /** The scopes to fetch along with `request`'s: none when its token is cached or in flight already. */
+  #batchFor(request: TokenRequest, scope: string): string[] {
+    return this.#options.tokens.has(this.#partition, request) ? [] : this.#takeBatch(scope);
   }
 
   /**
