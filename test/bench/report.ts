@@ -1,6 +1,7 @@
 // Turns the results into one table (plain text and Markdown), with PASS/MISS against each target.
 
-import type { NetworkSample, WarmClientSample } from './scenarios/network.js';
+import type { BareAtConcurrency } from './scenarios/bare-floor.js';
+import { DIGESTER_CONCURRENCY, type NetworkSample, type WarmClientSample } from './scenarios/network.js';
 import type { PeerSample } from './scenarios/peer.js';
 import type { CpuResult, StartupResult } from './scenarios/local.js';
 import { summarize, type Summary } from './stats.js';
@@ -20,6 +21,10 @@ export interface NetworkResult {
   readonly warmClient: WarmClientSample;
   /** A cold node parsing the input with js-yaml and nothing else. */
   readonly parseOnlyMs: Summary;
+  /** A bare `node -e 0`, run after each of digester's runs. */
+  readonly nodeStartMs: Summary;
+  /** The protocol alone, with none of digester's code, by concurrency. */
+  readonly bare: readonly BareAtConcurrency[];
 }
 
 /** The skopeo loop, and what k8s-digester would send. */
@@ -118,6 +123,7 @@ export function buildRows(results: BenchResults): Row[] {
     const floor = network.parseOnlyMs.median + network.warmClient.protocolMs.median;
     add('1 network', 'floor: cold parse, then warm protocol', `${ms(floor)} = ${times(floor / network.limitMs.median)} the limit`);
     add('1 network', 'cold process − floor', `${ms(network.wallMs.median - floor)} (loading, settings, scan, cold client code, splice, exit)`);
+    addBareRows(network, add);
   }
   if (peer !== undefined && network !== undefined) {
     const first = peer.samples[0] as PeerSample;
@@ -157,6 +163,24 @@ export function buildRows(results: BenchResults): Row[] {
   }
   for (const error of results.errors) add(error.scenario, 'ERROR', error.message.split('\n')[0] ?? '', { status: 'MISS' });
   return rows;
+}
+
+/**
+ * The physical floor: what the registries and proxies take for the bare protocol, plus a bare node's
+ * start-up. No node client can beat it here, however it overlaps parsing with the network.
+ */
+function addBareRows(network: NetworkResult, add: (scenario: string, metric: string, value: string, extra?: Partial<Row>) => void): void {
+  for (const bare of network.bare) {
+    add('1 network', `bare client (no digester code), concurrency ${bare.concurrency}`, `${ms(bare.wallMs.median)} = ${times(bare.overLimit.median)} its limit of ${ms(bare.limitMs)}`, {
+      range: range(bare.overLimit, times),
+    });
+  }
+  const atDefault = network.bare.find((bare) => bare.concurrency === DIGESTER_CONCURRENCY);
+  add('1 network', 'bare node -e 0', ms(network.nodeStartMs.median), { range: range(network.nodeStartMs, ms) });
+  if (atDefault === undefined) return;
+  const floor = network.nodeStartMs.median + atDefault.wallMs.median;
+  add('1 network', `physical floor: node -e 0 + bare client at ${DIGESTER_CONCURRENCY}`, `${ms(floor)} = ${times(floor / network.limitMs.median)} the limit`);
+  add('1 network', 'digester − physical floor', ms(network.wallMs.median - floor));
 }
 
 function describeCounts(sample: NetworkSample): string {

@@ -14,6 +14,7 @@ import { parseArgs } from 'node:util';
 import { planImages, planWorkloads, type CpuShape, type NetworkShape } from './generators.js';
 import { buildRows, describeMachine, markdownTable, plainTable, type BenchResults } from './report.js';
 import { runCpu, runStartup } from './scenarios/local.js';
+import { runBareClient, runNodeStart } from './scenarios/bare-floor.js';
 import { startNetworkRig, type NetworkRig } from './scenarios/network-rig.js';
 import { k8sDigesterRequests, runNetworkOnce, runParseOnly, runWarmClient, WARM_CLIENT_RUNS, writeNetworkInput, type NetworkSample } from './scenarios/network.js';
 import { hasSkopeo, runPeerOnce, type PeerSample } from './scenarios/peer.js';
@@ -187,17 +188,23 @@ async function runNetworkScenarios(
       // speeds up during the scenario moves both, and the floor stays comparable.
       const samples: NetworkSample[] = [];
       const parseOnly: number[] = [];
+      const nodeStart: number[] = [];
       for (let i = 0; i < runs; i++) {
-        progress(`network: run ${i + 1}/${runs}, then node + js-yaml parsing the input alone`);
+        progress(`network: run ${i + 1}/${runs}, then node + js-yaml parsing the input alone, then node -e 0`);
         samples.push(await runNetworkOnce(rig, input));
         parseOnly.push(await runParseOnly(rig, input));
+        nodeStart.push(await runNodeStart(rig));
       }
       const parseOnlyMs = summarize(parseOnly);
       progress(`network: warm client, ${WARM_CLIENT_RUNS} runs in one process`);
       const warmClient = await runWarmClient(rig, input);
+      progress(`network: bare client, ${runs} passes at each concurrency in one process`);
+      const bare = await runBareClient(rig, runs);
       results.network = {
         warmClient,
         parseOnlyMs,
+        nodeStartMs: summarize(nodeStart),
+        bare,
         workloads: input.workloads,
         containers: input.containers,
         uniqueImages: input.uniqueImages,
