@@ -1,4 +1,4 @@
-import { planImage, resolveAll, type DigestSource, type ImagePlan, type ResolveTask } from '../resolve/index.js';
+import { planImage, startResolving, type DigestSource, type ImagePlan, type ResolveRun, type ResolveTask } from '../resolve/index.js';
 import type { Settings } from '../settings.js';
 import type { Item } from './resource-list.js';
 import { fieldError, summaryResult, type Result, type Tally } from './results.js';
@@ -55,58 +55,73 @@ export async function pinResources(
   const keys: Array<string | undefined> = [];
   // Large lists repeat a few images many times: each distinct string is parsed once.
   const plans = new Map<string, ImagePlan>();
-  const check = settings.mode === 'check' || source === undefined;
+  // The source to resolve with: none in check mode.
+  const live = settings.mode === 'check' ? undefined : source;
+  const check = live === undefined;
   const warmed = new Set<string>();
   let ranEventLoop = 0;
+  // Started at the first image to resolve: each unique image is resolved as the scan finds it.
+  let run: ResolveRun | undefined;
 
-  for (const occurrence of scanImages(set)) {
-    if (warmed.size > 0 && performance.now() - ranEventLoop >= EVENT_LOOP_EVERY_MS) {
-      await nextTurn();
-      ranEventLoop = performance.now();
+  try {
+    for (const occurrence of scanImages(set)) {
+      if (warmed.size > 0 && performance.now() - ranEventLoop >= EVENT_LOOP_EVERY_MS) {
+        await nextTurn();
+        ranEventLoop = performance.now();
+      }
+      const position = occurrences.push(occurrence) - 1;
+      if (!('image' in occurrence)) {
+        reports[position] = report(tree, occurrence, 'failed', occurrence.problem);
+        continue;
+      }
+      let plan = plans.get(occurrence.image);
+      if (plan === undefined) {
+        plan = planImage(occurrence.image, settings.skipPrefixes);
+        plans.set(occurrence.image, plan);
+      }
+      if (plan.action === 'keep-pinned') {
+        tally.alreadyPinned++;
+        reports[position] = report(tree, occurrence, 'already-pinned');
+      } else if (plan.action === 'skip') {
+        tally.skippedByPrefix++;
+        reports[position] = report(tree, occurrence, 'skipped');
+      } else if (plan.action === 'invalid') {
+        reports[position] = report(tree, occurrence, 'failed', plan.error.message);
+      } else if (live === undefined) {
+        reports[position] = report(tree, occurrence, 'unpinned', `image \`${occurrence.image}\` is not pinned to a digest`);
+      } else {
+        keys[position] = plan.key;
+        if (tasks.has(plan.key)) continue;
+        const task: ResolveTask = { key: plan.key, image: occurrence.image, reference: plan.reference };
+        tasks.set(plan.key, task);
+        const { registry } = plan.reference;
+        // The first image of a registry: its ping (a round trip) starts now and the scan goes on
+        // meanwhile. A turn of the event loop lets the source start connecting; the turns taken
+        // every EVENT_LOOP_EVERY_MS from now on let it finish and send the ping, then the requests
+        // of the images found so far.
+        const first = live.warm !== undefined && !warmed.has(registry);
+        if (first) {
+          warmed.add(registry);
+          live.warm?.(registry);
+        }
+        run ??= startResolving(live, { concurrency: settings.concurrency, deadlineMs: settings.deadlineMs });
+        run.add(task);
+        if (first) {
+          await nextTurn();
+          ranEventLoop = performance.now();
+        }
+      }
     }
-    const position = occurrences.push(occurrence) - 1;
-    if (!('image' in occurrence)) {
-      reports[position] = report(tree, occurrence, 'failed', occurrence.problem);
-      continue;
-    }
-    let plan = plans.get(occurrence.image);
-    if (plan === undefined) {
-      plan = planImage(occurrence.image, settings.skipPrefixes);
-      plans.set(occurrence.image, plan);
-    }
-    if (plan.action === 'keep-pinned') {
-      tally.alreadyPinned++;
-      reports[position] = report(tree, occurrence, 'already-pinned');
-    } else if (plan.action === 'skip') {
-      tally.skippedByPrefix++;
-      reports[position] = report(tree, occurrence, 'skipped');
-    } else if (plan.action === 'invalid') {
-      reports[position] = report(tree, occurrence, 'failed', plan.error.message);
-    } else if (check) {
-      reports[position] = report(tree, occurrence, 'unpinned', `image \`${occurrence.image}\` is not pinned to a digest`);
-    } else {
-      keys[position] = plan.key;
-      if (tasks.has(plan.key)) continue;
-      tasks.set(plan.key, { key: plan.key, image: occurrence.image, reference: plan.reference });
-      const { registry } = plan.reference;
-      if (source?.warm === undefined || warmed.has(registry)) continue;
-      // The first image of a registry: its ping (a round trip) starts now and the scan goes on
-      // meanwhile. A turn of the event loop lets the source start connecting; the turns taken
-      // every EVENT_LOOP_EVERY_MS from now on let it finish and send the ping.
-      warmed.add(registry);
-      source.warm(registry);
-      await nextTurn();
-      ranEventLoop = performance.now();
-    }
+  } catch (error) {
+    // Nothing is left waiting on a plan that will never be finished.
+    void run?.finish();
+    throw error;
   }
 
   const edits = new Map<NodeId, Edit>();
-  if (source !== undefined && tasks.size > 0) {
+  if (run !== undefined) {
     log?.(`resolving ${tasks.size} unique image(s), ${settings.concurrency} at a time`);
-    const resolutions = await resolveAll([...tasks.values()], source, {
-      concurrency: settings.concurrency,
-      deadlineMs: settings.deadlineMs,
-    });
+    const resolutions = await run.finish();
     const pinnedKeys = new Set<string>();
     occurrences.forEach((occurrence, position) => {
       const key = keys[position];

@@ -79,6 +79,11 @@ export class RegistryClient {
   readonly #sessions = new Map<string, readonly RegistrySession[]>();
   // Canonical registry → scopes announced by expect(), in the order announced.
   readonly #expected = new Map<string, Set<string>>();
+  // Canonical registry → targets announced by expect(), for the connections opened ahead.
+  readonly #expectedTargets = new Map<string, number>();
+  // Callers still announcing targets (plan()), and what token requests wait on meanwhile.
+  #openPlans = 0;
+  #planned: { readonly promise: Promise<void>; readonly resolve: () => void } | undefined;
   readonly #maxConnections: number | undefined;
 
   constructor(options: RegistryClientOptions = {}) {
@@ -109,16 +114,36 @@ export class RegistryClient {
    * the connections each registry's requests will run on are opened now, while its ping is in flight.
    */
   expect(targets: readonly ManifestTarget[]): void {
-    const counts = new Map<string, number>();
+    const touched = new Set<string>();
     for (const { registry, repository } of targets) {
       if (!isRepository(repository)) continue;
       const key = canonicalRegistry(registry);
       let scopes = this.#expected.get(key);
       if (scopes === undefined) this.#expected.set(key, (scopes = new Set()));
       scopes.add(pullScope(repository));
-      counts.set(key, (counts.get(key) ?? 0) + 1);
+      this.#expectedTargets.set(key, (this.#expectedTargets.get(key) ?? 0) + 1);
+      touched.add(key);
     }
-    for (const [registry, count] of counts) this.#connectAhead(registry, count);
+    for (const registry of touched) this.#connectAhead(registry, this.#expectedTargets.get(registry) ?? 0);
+  }
+
+  /**
+   * A hint that the caller will announce its targets a few at a time (expect() as it finds them) and
+   * may resolve the first ones meanwhile. Until the returned function is called, token registries
+   * hold their first token request, so it still asks for every expected repository at once; the ping,
+   * and requests to registries that need no token, go ahead. Call the function when all targets are
+   * announced, or the run ends; calling it again does nothing.
+   */
+  plan(): () => void {
+    this.#openPlans++;
+    let open = true;
+    return () => {
+      if (!open) return;
+      open = false;
+      if (--this.#openPlans > 0) return;
+      this.#planned?.resolve();
+      this.#planned = undefined;
+    };
   }
 
   /**
@@ -173,8 +198,8 @@ export class RegistryClient {
   }
 
   /**
-   * Opens the connections `count` requests to `registry` will run on: as many as may run at once, the
-   * ping's own included. Without a cap undici opens one per request in flight, and how many that is
+   * Opens the connections `count` requests to `registry` will run on (all its targets announced so
+   * far): as many as may run at once, the ping's own included. Without a cap undici opens one per request in flight, and how many that is
    * only the caller knows. Only where the scheme is known before the ping: a loopback or insecure
    * endpoint may yet fall back from https to http.
    */
@@ -212,7 +237,19 @@ export class RegistryClient {
       credentials: singleFlight(() => this.#lookupCredentials(endpoint)),
       log: this.#log,
       expectedScopes: () => this.#expected.get(key) ?? NO_SCOPES,
+      planned: () => this.#whenPlanned(),
     });
+  }
+
+  /** Settles once no caller is announcing targets (see plan()); undefined when none is. */
+  #whenPlanned(): Promise<void> | undefined {
+    if (this.#openPlans === 0) return undefined;
+    if (this.#planned === undefined) {
+      let resolve = (): void => undefined;
+      const promise = new Promise<void>((r) => (resolve = r));
+      this.#planned = { promise, resolve };
+    }
+    return this.#planned.promise;
   }
 
   /**

@@ -29,6 +29,8 @@ export interface SessionOptions {
   readonly log: (message: string) => void;
   /** Scopes the client expects to need for this registry (RegistryClient.expect); the first token asks for them all. */
   readonly expectedScopes?: () => ReadonlySet<string>;
+  /** Settles once every expected scope is announced (RegistryClient.plan), undefined if they are; token requests wait for it. */
+  readonly planned?: () => Promise<void> | undefined;
 }
 
 /** A request to send with authorization for one scope. */
@@ -150,6 +152,9 @@ export class RegistrySession {
     if (challenge?.scheme !== SCHEME_BEARER) return undefined;
     const realm = checkRealm(challenge, this.endpoint);
     const credentials = await raceAbort(this.#options.credentials(), signal);
+    // A caller still announcing targets: the first token request waits to ask for all their scopes.
+    const planned = this.#options.planned?.();
+    if (planned !== undefined) await raceAbort(planned, signal);
     return { realm, service: challenge.params['service'], scopes: [scope], credentials };
   }
 

@@ -16,6 +16,11 @@ export interface DigestSource {
   /** A hint of every target about to be resolved, so a registry can be asked for all scopes at once. */
   expect?(targets: readonly ManifestTarget[]): void;
   /**
+   * A hint that targets will be announced (expect()) a few at a time, and the first resolved meanwhile:
+   * until the returned function is called, work that wants every target (a token batch) waits.
+   */
+  plan?(): () => void;
+  /**
    * A hint, as soon as a registry's first image is found: start what needs no target (the ping,
    * which opens a connection) while the caller is still finding the rest. Never throws; a failure is
    * met again by the resolves that follow.
@@ -63,6 +68,14 @@ export interface ResolveOptions {
   readonly deadlineMs?: number;
 }
 
+/** Resolutions started as a caller finds its tasks (see {@link startResolving}). */
+export interface ResolveRun {
+  /** Announces the task to the source and starts resolving it; a key added before is ignored. */
+  add(task: ResolveTask): void;
+  /** Once every task is added: each one's outcome, never rejecting. Later calls return the same. */
+  finish(): Promise<Map<string, Resolution>>;
+}
+
 /**
  * Resolves every task once, at most `concurrency` at a time, never rejecting.
  * Results already in hand when the deadline passes are kept.
@@ -72,9 +85,27 @@ export async function resolveAll(
   source: DigestSource,
   options: ResolveOptions,
 ): Promise<Map<string, Resolution>> {
+  // Every target is known: announced at once, so nothing has to wait for more.
+  source.expect?.(tasks.map(toTarget));
+  const run = begin(source, options, false);
+  for (const task of tasks) run.add(task);
+  return run.finish();
+}
+
+/**
+ * Starts resolving before every task is known: each task added is announced to the source and
+ * resolved at once, at most `concurrency` at a time, while the caller goes on finding the rest
+ * (it must let the event loop run for requests to go out meanwhile). The source holds what wants
+ * every target, such as a token registry's batched token request, until finish() is called. The
+ * deadline runs from this call. Results already in hand when it passes are kept.
+ */
+export function startResolving(source: DigestSource, options: ResolveOptions): ResolveRun {
+  return begin(source, options, true);
+}
+
+function begin(source: DigestSource, options: ResolveOptions, streaming: boolean): ResolveRun {
   const results = new Map<string, Resolution>();
-  const targets = tasks.map(toTarget);
-  source.expect?.(targets);
+  const closePlan = streaming ? source.plan?.() : undefined;
   const deadlineMs = options.deadlineMs ?? 0;
   // A ref'd timer, unlike AbortSignal.timeout: the process must wait for the
   // deadline even when a stalled request holds no socket open.
@@ -101,12 +132,23 @@ export async function resolveAll(
       slots.release();
     }
   };
-  try {
-    await Promise.all(tasks.map((task, index) => run(task, targets[index] as ManifestTarget)));
-  } finally {
-    clearTimeout(timer);
-  }
-  return results;
+  const running = new Map<string, Promise<void>>();
+  let finished: Promise<Map<string, Resolution>> | undefined;
+  return {
+    add(task) {
+      if (running.has(task.key) || finished !== undefined) return;
+      const target = toTarget(task);
+      if (streaming) source.expect?.([target]);
+      running.set(task.key, run(task, target));
+    },
+    finish() {
+      closePlan?.();
+      finished ??= Promise.all(running.values())
+        .finally(() => clearTimeout(timer))
+        .then(() => results);
+      return finished;
+    },
+  };
 }
 
 function toTarget(task: ResolveTask): ManifestTarget {
@@ -170,11 +212,14 @@ export function memoizeSource(source: DigestSource): DigestSource {
 export function passThrough(source: DigestSource): Omit<DigestSource, 'resolveDigest'> {
   return {
     expect: (targets) => source.expect?.(targets),
+    plan: () => source.plan?.() ?? NO_PLAN,
     warm: (registry) => source.warm?.(registry),
     prepare: (target) => source.prepare?.(target) ?? Promise.resolve(),
     close: () => source.close?.() ?? Promise.resolve(),
   };
 }
+
+const NO_PLAN = (): void => undefined;
 
 /**
  * Builds the registry-backed digest source the function uses by default. The
@@ -204,6 +249,12 @@ class LazyRegistrySource implements DigestSource {
 
   warm(registry: string): void {
     void this.#load().then((client) => client.warm(registry), () => undefined);
+  }
+
+  plan(): () => void {
+    // Registered on the client before any prepare() that follows reaches it: both wait for one load.
+    const opened = this.#load().then((client) => client.plan(), () => NO_PLAN);
+    return () => void opened.then((close) => close());
   }
 
   async prepare(target: ManifestTarget): Promise<void> {

@@ -140,6 +140,28 @@ describe('RegistryClient against a token registry behind a fault proxy', () => {
     await first;
   });
 
+  it('holds the first token request while a plan() is open, then asks for every repository announced meanwhile', async () => {
+    const { images, targets } = await pushApps('planned', 10);
+    proxy.setRules([]);
+    const fresh = client();
+    const close = fresh.plan();
+    const before = tokenRequests();
+    // The first target is announced and resolved before the others are found, as a scan does.
+    fresh.expect(targets.slice(0, 1));
+    const first = fresh.resolveDigest(targets[0] as ManifestTarget);
+    fresh.warm(HOST);
+    for (let wait = 0; !proxy.requests.some((r) => r.path === '/v2/') && wait < 200; wait++) await new Promise((resolve) => setTimeout(resolve, 10));
+    // The ping is answered, yet no token is asked for while targets may still come.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.equal(tokenRequests() - before, 0);
+    fresh.expect(targets.slice(1));
+    close();
+    const digests = await Promise.all([first, ...targets.slice(1).map((target) => fresh.resolveDigest(target))]);
+    assert.deepEqual(digests, images.map((image) => image.digest));
+    assert.equal(tokenRequests() - before, 1);
+    close(); // a second call does nothing
+  });
+
   it('still costs one token per repository without expect()', async () => {
     const { targets } = await pushApps('plain', 3);
     const fresh = client();

@@ -15,7 +15,10 @@ export function fakeDigest(name: string): string {
  */
 export class TableSource implements DigestSource {
   readonly requests: string[] = [];
-  /** The hints, in order: `warm <registry>`, then `turn <registry>` when the event loop next got to run, and `expect <n>`. */
+  /**
+   * The hints and calls, in order: `warm <registry>`, then `turn <registry>` when the event loop next
+   * got to run; `plan` and `planned` when a plan is opened and closed; `expect <n>`; `resolve <key>`.
+   */
   readonly hints: string[] = [];
   readonly #known: ReadonlySet<string>;
 
@@ -33,9 +36,15 @@ export class TableSource implements DigestSource {
     this.hints.push(`expect ${targets.length}`);
   }
 
+  plan(): () => void {
+    this.hints.push('plan');
+    return () => this.hints.push('planned');
+  }
+
   async resolveDigest(target: ManifestTarget): Promise<string> {
     const key = `${target.registry}/${target.repository}:${target.reference}`;
     this.requests.push(key);
+    this.hints.push(`resolve ${key}`);
     await new Promise((resolve) => setImmediate(resolve));
     if (!this.#known.has(key)) {
       throw Object.assign(new Error(`MANIFEST_UNKNOWN: manifest unknown (HEAD 404 from ${target.registry})`), {

@@ -138,7 +138,7 @@ describe('processResourceList finds every image field', () => {
 describe('processResourceList starts each registry early', () => {
   // The source gets to ping a registry (a round trip) while the rest of the list is still scanned,
   // which needs the event loop to run after each hint.
-  it('warms each registry at its first image to resolve, with a turn of the event loop, before expecting', async () => {
+  it('warms each registry at its first image, with a turn of the event loop, and resolves each image as it is found', async () => {
     const digest = `sha256:${'a'.repeat(64)}`;
     const input = list(
       `- kind: Pod\n  metadata: {name: p}\n  spec:\n    containers:\n    - image: nginx@${digest}\n    - image: gcr.io/internal/x:1\n    - image: nginx:1.27\n` +
@@ -147,7 +147,21 @@ describe('processResourceList starts each registry early', () => {
     const source = new TableSource(KNOWN);
     const outcome = await run(input, { SKIP_PREFIXES: 'gcr.io/internal/' }, source);
     assert.equal(outcome.exitCode, 0, JSON.stringify(outcome.results));
-    assert.deepEqual(source.hints, ['warm docker.io', 'turn docker.io', 'warm ghcr.io', 'turn ghcr.io', 'expect 3']);
+    // The plan stays open until the scan has found every image, so a token batch can wait for them all.
+    assert.deepEqual(source.hints, [
+      'warm docker.io',
+      'plan',
+      'expect 1',
+      'resolve docker.io/library/nginx:1.27',
+      'turn docker.io',
+      'expect 1',
+      'warm ghcr.io',
+      'expect 1',
+      'resolve docker.io/library/busybox:1.36',
+      'resolve ghcr.io/acme/app:v1',
+      'turn ghcr.io',
+      'planned',
+    ]);
   });
 
   // A connection opened at the hint completes in a later turn: one turn is not enough to send the
@@ -163,7 +177,8 @@ describe('processResourceList starts each registry early', () => {
     };
     const outcome = await run(list(pods.join('')), {}, source);
     assert.equal(outcome.exitCode, 0, JSON.stringify(outcome.results));
-    assert.deepEqual(source.hints, ['warm docker.io', 'turn docker.io', 'second turn docker.io', 'expect 1']);
+    // 'planned' marks the end of the scan.
+    assert.deepEqual(source.hints, ['warm docker.io', 'plan', 'expect 1', 'resolve docker.io/library/nginx:1.27', 'turn docker.io', 'second turn docker.io', 'planned']);
   });
 });
 
