@@ -17,8 +17,12 @@ export const PARSE_BASELINE = fileURLToPath(new URL('../parse-baseline.js', impo
 export interface Comparison {
   readonly digesterMs: Summary;
   readonly baselineMs: Summary;
-  /** Median wall time of digester over the baseline's. */
+  /**
+   * The median of each pair's ratio (digester's wall time over the baseline run right after it):
+   * a pair sees the machine in one state, so a drift over the runs cancels out.
+   */
   readonly ratio: number;
+  readonly ratios: Summary;
   readonly peakRssMiB: Summary;
   readonly baselinePeakRssMiB: Summary;
 }
@@ -74,12 +78,12 @@ async function compare(digester: ProcessSpec, baseline: ProcessSpec, runs: numbe
     ours.push(a);
     theirs.push(b);
   }
-  const digesterMs = summarize(ours.map((r) => r.wallMs));
-  const baselineMs = summarize(theirs.map((r) => r.wallMs));
+  const ratios = summarize(ours.map((r, i) => r.wallMs / (theirs[i] as ProcessRun).wallMs));
   return {
-    digesterMs,
-    baselineMs,
-    ratio: digesterMs.median / baselineMs.median,
+    digesterMs: summarize(ours.map((r) => r.wallMs)),
+    baselineMs: summarize(theirs.map((r) => r.wallMs)),
+    ratio: ratios.median,
+    ratios,
     peakRssMiB: summarize(ours.flatMap((r) => (r.peakRssMiB === undefined ? [] : [r.peakRssMiB]))),
     baselinePeakRssMiB: summarize(theirs.flatMap((r) => (r.peakRssMiB === undefined ? [] : [r.peakRssMiB]))),
   };
