@@ -16,6 +16,7 @@ import {
 } from './generators.js';
 import { HttpRequestParser } from './http-request-parser.js';
 import { countRequests } from './scenarios/network-rig.js';
+import { describeMachine, type BenchResults } from './report.js';
 import { countRounds, summarize } from './stats.js';
 
 interface Container {
@@ -195,5 +196,20 @@ describe('latency proxy bookkeeping', () => {
     assert.deepEqual(summarize([3, 1, 2]), { median: 2, min: 1, max: 3, samples: [3, 1, 2] });
     assert.equal(summarize([1, 2, 3, 10]).median, 2.5);
     assert.ok(Number.isNaN(summarize([]).median));
+  });
+
+  it('calls the figures noisy only when the machine was busy before the bench started', () => {
+    const results = (start: number, end: number): BenchResults => ({
+      date: '2026-12-05T00:00:00.000Z',
+      nproc: 2,
+      node: 'v20.20.2',
+      rttMs: 20,
+      quick: false,
+      runs: { cpu: 5, startup: 20, network: 5, peer: 2 },
+      loadAverage: { start: [start], end: [end] },
+      errors: [],
+    });
+    assert.doesNotMatch(describeMachine(results(0.2, 1.9)), /busy/);
+    assert.match(describeMachine(results(1.6, 1.9)), /the machine was busy/);
   });
 });
