@@ -1,5 +1,6 @@
 import { ConfigError, settingsFromEnv, type Settings } from '../settings.js';
 import type { DigestSource } from '../resolve/index.js';
+import { sameFunctionConfig, startBeforeParse, type HeadStart } from './head-start.js';
 import { collectPullSecrets } from './pull-secrets.js';
 import { readResourceList, type ResourceList } from './resource-list.js';
 import { pinResources } from './pin.js';
@@ -41,31 +42,48 @@ export interface ProcessOutcome {
 /**
  * Pins every image in a ResourceList. The output is the input text with only
  * the resolved image scalars extended by `@digest`, plus appended results.
- * Throws UnusableInputError when the input is not a ResourceList at all.
+ * Throws UnusableInputError when the input is not a ResourceList at all. The registries the text
+ * names are pinged before the parse (./head-start.ts); the parse decides whether that is kept.
  */
 export async function processResourceList(input: string, options: ProcessOptions): Promise<ProcessOutcome> {
-  const list = readResourceList(input);
+  const start = await startBeforeParse(input, options);
+  // A head start that the parsed list does not confirm is closed: its pings were only a hint.
+  const discard = (): void => void start?.source.close?.().catch(() => undefined);
+  let list: ResourceList;
+  try {
+    list = readResourceList(input);
+  } catch (error) {
+    discard();
+    throw error;
+  }
   let settings: Settings;
+  let kept: HeadStart | undefined;
   try {
     const functionConfig = toPlainValue(list.document.tree, list.functionConfig);
+    kept = start !== undefined && sameFunctionConfig(start, functionConfig) ? start : undefined;
     // The schemas (and zod) load only when there is a functionConfig to check.
     settings =
-      functionConfig === null
-        ? settingsFromEnv(options.env)
-        : (await import('../config.js')).loadSettings(functionConfig, options.env);
+      kept?.settings ??
+      (functionConfig === null ? settingsFromEnv(options.env) : (await import('../config.js')).loadSettings(functionConfig, options.env));
   } catch (error) {
+    discard();
     if (!(error instanceof ConfigError || error instanceof AliasBudgetError)) throw error;
     return finish(list, [], [{ message: error.message, severity: 'error' }]);
   }
   if (settings.mode === 'check') {
+    discard();
     // A validator: no registry is asked, the ResourceList goes out unchanged with the findings.
     const outcome = await pinResources(list, settings, undefined, options.log);
     return finish(list, [], outcome.results);
   }
   const pullSecrets = collectPullSecrets(list);
+  // The head start's source was made without pull secrets: with some, the run needs its own.
+  if (kept !== undefined && pullSecrets.documents.length > 0) kept = undefined;
+  if (kept === undefined) discard();
+  else options.log?.(`kept the pings sent to ${kept.registries.join(', ')} before the parse`);
   let source: DigestSource;
   try {
-    source = await options.createSource(settings, { pullSecrets: pullSecrets.documents });
+    source = kept?.source ?? (await options.createSource(settings, { pullSecrets: pullSecrets.documents }));
   } catch (error) {
     // The registry client validates endpoints when it is built: a typo there is a config error.
     const reason = error instanceof Error ? error.message : String(error);

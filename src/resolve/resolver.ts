@@ -21,9 +21,10 @@ export interface DigestSource {
    */
   plan?(): () => void;
   /**
-   * A hint, as soon as a registry's first image is found: start what needs no target (the ping,
-   * which opens a connection) while the caller is still finding the rest. Never throws; a failure is
-   * met again by the resolves that follow.
+   * A hint, as soon as a registry's first image is found (or before the list is parsed, from its
+   * text: then possibly for a registry nothing is resolved on): start what needs no target (the
+   * ping, which opens a connection) while the caller is still finding the rest. Never throws; a
+   * failure is met again by the resolves that follow.
    */
   warm?(registry: string): void;
   close?(): Promise<void>;

@@ -94,6 +94,33 @@ ${config}`;
     assert.equal((load(run.stdout) as Output).results.filter((result) => result.severity === 'error').length, 30);
   });
 
+  // Block-style containers: the pings leave before the list is parsed (src/krm/head-start.ts).
+  const blockList = (images: readonly string[]): string =>
+    resourceList([], '').replace('    containers:\n', `    containers:\n${images.map((image, i) => `    - name: c${i}\n      image: ${image}\n`).join('')}`);
+
+  it('a ping sent before the parse is the run\'s only ping, and each image costs one HEAD', async () => {
+    proxy.setRules([]);
+    const pings = proxy.count('GET', /^\/v2\/$/);
+    const heads = proxy.count('HEAD', /\/manifests\//);
+    const run = await runDigester(blockList([`${proxy.host}/team/app:v1`, `${proxy.host}/team/other:v2`, `${proxy.host}/team/app:v1`]), { DEBUG: '1' });
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stderr, /pinging 127\.0\.0\.1:\d+ while the list is parsed/);
+    assert.match(run.stderr, /kept the pings sent to 127\.0\.0\.1:\d+ before the parse/);
+    assert.equal(proxy.count('GET', /^\/v2\/$/) - pings, 1);
+    assert.equal(proxy.count('HEAD', /\/manifests\//) - heads, 2);
+    assert.equal(run.stdout.match(/@sha256:[0-9a-f]{64}/g)?.length, 3);
+  });
+
+  it('a registry that is down when pinged before the parse still costs one ping with its retries', async () => {
+    proxy.setRules([{ method: 'GET', path: /^\/v2\/$/, action: { kind: 'respond', status: 503 } }]);
+    const before = proxy.count('GET', /^\/v2\/$/);
+    const run = await runDigester(blockList(Array.from({ length: 10 }, (_, i) => `${proxy.host}/team/other:t${i}`)), { DEBUG: '1' });
+    assert.equal(run.code, 1);
+    assert.match(run.stderr, /while the list is parsed/);
+    assert.equal(proxy.count('GET', /^\/v2\/$/) - before, 4, 'one ping, retried up to 4 attempts');
+    assert.equal((load(run.stdout) as Output).results.filter((result) => result.severity === 'error').length, 10);
+  });
+
   it('many images in flight share the deadline without listener warnings', async () => {
     proxy.setRules([]);
     const tags = Array.from({ length: 24 }, (_, i) => `w${i}`);

@@ -137,12 +137,13 @@ describe('processResourceList finds every image field', () => {
 
 describe('processResourceList starts each registry early', () => {
   // The source gets to ping a registry (a round trip) while the rest of the list is still scanned,
-  // which needs the event loop to run after each hint.
+  // which needs the event loop to run after each hint. Flow-style containers give the head start
+  // (below) nothing to read, so these lists show the scan's own hints.
   it('warms each registry at its first image, with a turn of the event loop, and resolves each image as it is found', async () => {
     const digest = `sha256:${'a'.repeat(64)}`;
     const input = list(
-      `- kind: Pod\n  metadata: {name: p}\n  spec:\n    containers:\n    - image: nginx@${digest}\n    - image: gcr.io/internal/x:1\n    - image: nginx:1.27\n` +
-        `- kind: Pod\n  metadata: {name: q}\n  spec:\n    containers:\n    - image: busybox:1.36\n    - image: ghcr.io/acme/app:v1\n    - image: nginx:1.27\n`,
+      `- kind: Pod\n  metadata: {name: p}\n  spec:\n    containers: [{image: nginx@${digest}}, {image: gcr.io/internal/x:1}, {image: nginx:1.27}]\n` +
+        `- kind: Pod\n  metadata: {name: q}\n  spec:\n    containers: [{image: busybox:1.36}, {image: ghcr.io/acme/app:v1}, {image: nginx:1.27}]\n`,
     );
     const source = new TableSource(KNOWN);
     const outcome = await run(input, { SKIP_PREFIXES: 'gcr.io/internal/' }, source);
@@ -167,7 +168,7 @@ describe('processResourceList starts each registry early', () => {
   // A connection opened at the hint completes in a later turn: one turn is not enough to send the
   // ping, and without more, it would wait for the whole scan and planning.
   it('keeps letting the event loop run while it scans, once a registry has been warmed', async () => {
-    const pods = Array.from({ length: 4_000 }, (_, i) => `- kind: Pod\n  metadata: {name: p${i}}\n  spec:\n    containers:\n    - image: nginx:1.27\n`);
+    const pods = Array.from({ length: 4_000 }, (_, i) => `- kind: Pod\n  metadata: {name: p${i}}\n  spec:\n    containers: [{image: nginx:1.27}]\n`);
     const source = new TableSource(KNOWN);
     const warm = source.warm.bind(source);
     source.warm = (registry) => {
@@ -179,6 +180,71 @@ describe('processResourceList starts each registry early', () => {
     assert.equal(outcome.exitCode, 0, JSON.stringify(outcome.results));
     // 'planned' marks the end of the scan.
     assert.deepEqual(source.hints, ['warm docker.io', 'plan', 'expect 1', 'resolve docker.io/library/nginx:1.27', 'turn docker.io', 'second turn docker.io', 'planned']);
+  });
+});
+
+describe('processResourceList pings registries before the parse', () => {
+  // The head start (src/krm/head-start.ts): the registries of block-style container images are
+  // warmed, with two turns of the event loop, before the list is parsed.
+  const pods = list(
+    `- kind: Pod\n  metadata: {name: p}\n  spec:\n    containers:\n    - name: a\n      image: nginx:1.27\n    - image: "ghcr.io/acme/app:v1" # app\n` +
+      `- apiVersion: kpt.dev/v1\n  kind: Kptfile\n  metadata: {name: pkg}\n  pipeline:\n    mutators:\n    - image: gcr.io/kpt-fn/set-labels:v0.1\n`,
+  );
+  const counting = (make: () => TableSource = () => new TableSource(KNOWN)) => {
+    const sources: Array<TableSource & { closed: number }> = [];
+    const createSource = () => {
+      const source = Object.assign(make(), { closed: 0 });
+      sources.push(Object.assign(source, { close: async () => void source.closed++ }));
+      return source;
+    };
+    return { sources, createSource };
+  };
+  const digester = (spec: string): string => `functionConfig:\n  apiVersion: fn.digester.dev/v1alpha1\n  kind: Digester\n  metadata: {name: pin}\n${spec}`;
+
+  it('warms the registries of container images, not of other image fields, and keeps that source', async () => {
+    const { sources, createSource } = counting();
+    const outcome = await processResourceList(pods, { env: {}, createSource, keepSourceOpen: true });
+    assert.equal(outcome.exitCode, 0, JSON.stringify(outcome.results));
+    assert.equal(outcome.edits, 2);
+    assert.equal(sources.length, 1);
+    assert.deepEqual(sources[0]?.hints.slice(0, 6), ['warm docker.io', 'warm ghcr.io', 'turn docker.io', 'turn ghcr.io', 'warm docker.io', 'plan']);
+    assert.ok(!sources[0]?.hints.includes('warm gcr.io'), 'the Kptfile pipeline image is not a container');
+  });
+
+  it('reads the functionConfig first: a skip prefix keeps its registry from being pinged', async () => {
+    const { sources, createSource } = counting();
+    const outcome = await processResourceList(`${pods}${digester('  skipPrefixes: [ghcr.io/]\n')}`, { env: {}, createSource });
+    assert.equal(outcome.edits, 1);
+    assert.equal(sources.length, 1);
+    assert.deepEqual(sources[0]?.hints.slice(0, 3), ['warm docker.io', 'turn docker.io', 'warm docker.io']);
+    assert.ok(!sources[0]?.hints.includes('warm ghcr.io'));
+  });
+
+  it('sends nothing ahead in check mode, or for an invalid functionConfig', async () => {
+    for (const spec of ['  mode: check\n', '  concurrency: lots\n']) {
+      const { sources, createSource } = counting();
+      await processResourceList(`${pods}${digester(spec)}`, { env: {}, createSource });
+      assert.equal(sources.length, 0, spec);
+    }
+  });
+
+  it('starts afresh when the parsed functionConfig is not the one its lines said', async () => {
+    // An escaped key: the text never spells functionConfig, the parse finds one skipping ghcr.io.
+    const input = `${pods}"function\\x43onfig":\n  apiVersion: fn.digester.dev/v1alpha1\n  kind: Digester\n  metadata: {name: pin}\n  skipPrefixes: [ghcr.io/]\n`;
+    const { sources, createSource } = counting();
+    const outcome = await processResourceList(input, { env: {}, createSource });
+    assert.equal(outcome.edits, 1, 'ghcr.io is skipped as the parsed config says');
+    assert.equal(sources.length, 2);
+    assert.equal(sources[0]?.closed, 1, 'the head start is closed');
+    assert.deepEqual(sources[0]?.requests, []);
+    assert.deepEqual(sources[1]?.requests, ['docker.io/library/nginx:1.27']);
+  });
+
+  it('closes the head start when the text turns out not to be a ResourceList', async () => {
+    const { sources, createSource } = counting();
+    await assert.rejects(processResourceList(`${pods}  broken: [\n`, { env: {}, createSource }), /malformed YAML/);
+    assert.equal(sources.length, 1);
+    assert.equal(sources[0]?.closed, 1);
   });
 });
 
@@ -282,6 +348,20 @@ describe('processResourceList reads imagePullSecrets from the package', () => {
     assert.equal(outcome.results[0]?.message, 'imagePullSecret prod/broken: data[.dockerconfigjson] is not valid base64; its credentials are not used');
     assert.ok(!outcome.results.some((result) => result.message.includes('not*base64')));
     assert.equal(outcome.edits, 1, 'images are still pinned');
+  });
+
+  it('builds one source, with the Secrets, when block-style pods name imagePullSecrets', async () => {
+    const blockPod = `- apiVersion: v1\n  kind: Pod\n  metadata: {name: p, namespace: prod}\n  spec:\n    imagePullSecrets:\n    - name: regcred\n    containers:\n    - image: nginx:1.27\n`;
+    const seen: Array<readonly string[]> = [];
+    const outcome = await processResourceList(list(blockPod + secret('regcred', Buffer.from(config).toString('base64'))), {
+      env: {},
+      createSource: (_settings, credentials) => {
+        seen.push(credentials.pullSecrets);
+        return new TableSource(KNOWN);
+      },
+    });
+    assert.deepEqual(seen, [[config]]);
+    assert.equal(outcome.edits, 1);
   });
 });
 
