@@ -6,6 +6,7 @@ import { loadCaCertificates } from './ca-certificates.js';
 import { HEADER_USER_AGENT } from './constants.js';
 import { isLoopbackHost } from './endpoint.js';
 import { networkError, RegistryError } from './errors.js';
+import { bypassesProxy } from './no-proxy.js';
 import { HttpResponse } from './http-response.js';
 import { Preconnector } from './preconnect.js';
 import { followRedirects } from './redirect.js';
@@ -197,13 +198,12 @@ export class Transport {
 
 /**
  * Whether requests to `url` connect to it directly, as #send routes them: loopback always; any other
- * host unless a proxy is set for its scheme (NO_PROXY is not consulted: with a proxy set, no
- * connection is opened ahead).
+ * host unless a proxy is set for its scheme and NO_PROXY does not exempt the host.
  */
 export function connectsDirectly(url: URL, env: NodeJS.ProcessEnv): boolean {
   if (isLoopbackHost(url.host)) return true;
   const proxy = url.protocol === 'https:' ? (env['https_proxy'] ?? env['HTTPS_PROXY']) : (env['http_proxy'] ?? env['HTTP_PROXY']);
-  return proxy === undefined || proxy === '';
+  return proxy === undefined || proxy === '' || bypassesProxy(url, env['no_proxy'] ?? env['NO_PROXY'] ?? '');
 }
 
 // The token request's query (service, scope) helps debugging; any other query may be a signed redirect

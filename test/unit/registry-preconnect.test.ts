@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { Preconnector } from '../../src/registry/preconnect.js';
+import { bypassesProxy } from '../../src/registry/no-proxy.js';
 import { connectsDirectly } from '../../src/registry/transport.js';
+import { EnvHttpProxyAgent } from '../../src/registry/undici.js';
 import type { buildConnector } from '../../src/registry/undici.js';
 
 /** A TCP server that holds what it accepts; `refuse` makes it close each new connection at once. */
@@ -201,4 +203,51 @@ describe('connectsDirectly: where connections may be opened ahead', () => {
     assert.equal(connectsDirectly(new URL('https://registry.example'), { https_proxy: '' }), true);
     assert.equal(connectsDirectly(new URL('https://registry.example'), {}), true);
   });
+
+  it('hosts that NO_PROXY exempts connect directly', () => {
+    assert.equal(connectsDirectly(new URL('https://registry.corp.example'), { ...proxied, NO_PROXY: 'localhost,.corp.example' }), true);
+    assert.equal(connectsDirectly(new URL('https://registry.corp.example'), { ...proxied, no_proxy: 'other.example', NO_PROXY: 'corp.example' }), false);
+  });
+});
+
+describe('bypassesProxy reads NO_PROXY as undici routes requests', () => {
+  const cases: ReadonlyArray<readonly [string, string, boolean]> = [
+    ['https://registry.example', '', false],
+    ['https://registry.example', '*', true],
+    ['https://registry.example', 'registry.example', true],
+    ['https://REGISTRY.example:443', 'Registry.Example', true],
+    ['https://eu.registry.example', 'registry.example', true],
+    ['https://eu.registry.example', '.registry.example', true],
+    ['https://eu.registry.example', '*.registry.example', true],
+    ['https://otherregistry.example', 'registry.example', false],
+    ['https://registry.example', 'a.example registry.example,b.example', true],
+    ['https://registry.example', 'registry.example:443', true],
+    ['https://registry.example:5000', 'registry.example:443', false],
+    ['http://registry.example', 'registry.example:80', true],
+    ['https://[::2]:5000', '[::2]', true],
+    ['https://registry.example', ' *', false],
+  ];
+  // undici's own agent, told to proxy through a closed port: a direct attempt reaches `connect`.
+  const routedDirectly = async (url: URL, noProxy: string): Promise<boolean> => {
+    const hosts: string[] = [];
+    const agent = new EnvHttpProxyAgent({
+      httpProxy: 'http://127.0.0.1:1',
+      httpsProxy: 'http://127.0.0.1:1',
+      noProxy,
+      connect: (options, callback) => {
+        hosts.push(options.hostname);
+        callback(new Error('not connecting'), null);
+      },
+    });
+    await agent.request({ origin: url.origin, path: '/v2/', method: 'GET' }).catch(() => undefined);
+    await agent.close();
+    // undici's connector gets an IPv6 literal without its brackets.
+    return hosts.includes(url.hostname.replace(/^\[(.*)\]$/, '$1'));
+  };
+  for (const [url, noProxy, expected] of cases) {
+    it(`${url} with NO_PROXY=${JSON.stringify(noProxy)}: ${expected ? 'direct' : 'proxied'}`, async () => {
+      assert.equal(bypassesProxy(new URL(url), noProxy), expected);
+      assert.equal(await routedDirectly(new URL(url), noProxy), expected, 'undici routes it the same way');
+    });
+  }
 });
