@@ -119,11 +119,11 @@ export function buildRows(results: BenchResults): Row[] {
     add('1 network', 'control / limit', times(warmOverLimit.median), { range: range(warmOverLimit, times) });
     add('1 network', 'control: protocol alone, within those runs', ms(network.warmClient.protocolMs.median), { range: range(network.warmClient.protocolMs, ms) });
     add('1 network', 'control: cold node + js-yaml parse of the input', ms(network.parseOnlyMs.median), { range: range(network.parseOnlyMs, ms) });
-    // Parsing must end before the first request can name an image; the protocol cannot start earlier.
+    // Parsing must end before the first HEAD can name an image (only pings may leave earlier).
     const floor = network.parseOnlyMs.median + network.warmClient.protocolMs.median;
     add('1 network', 'floor: cold parse, then warm protocol', `${ms(floor)} = ${times(floor / network.limitMs.median)} the limit`);
     add('1 network', 'cold process − floor', `${ms(network.wallMs.median - floor)} (loading, settings, scan, cold client code, splice, exit)`);
-    addBareRows(network, add);
+    addBareRows(network, results.rttMs, add);
   }
   if (peer !== undefined && network !== undefined) {
     const first = peer.samples[0] as PeerSample;
@@ -168,9 +168,11 @@ export function buildRows(results: BenchResults): Row[] {
 
 /**
  * The physical floor: what the registries and proxies take for the bare protocol, plus a bare node's
- * start-up. No node client can beat it here, however it overlaps parsing with the network.
+ * start-up. No node client can beat it here, however it overlaps parsing with the network. The reading
+ * floor adds what a client that reads its input cannot avoid: the cold parse, less the one round trip
+ * (the pings) that can overlap it.
  */
-function addBareRows(network: NetworkResult, add: (scenario: string, metric: string, value: string, extra?: Partial<Row>) => void): void {
+function addBareRows(network: NetworkResult, rttMs: number, add: (scenario: string, metric: string, value: string, extra?: Partial<Row>) => void): void {
   for (const bare of network.bare) {
     add('1 network', `bare client (no digester code), concurrency ${bare.concurrency}`, `${ms(bare.wallMs.median)} = ${times(bare.overLimit.median)} its limit of ${ms(bare.limitMs)}`, {
       range: range(bare.overLimit, times),
@@ -182,6 +184,10 @@ function addBareRows(network: NetworkResult, add: (scenario: string, metric: str
   const floor = network.nodeStartMs.median + atDefault.wallMs.median;
   add('1 network', `physical floor: node -e 0 + bare client at ${DIGESTER_CONCURRENCY}`, `${ms(floor)} = ${times(floor / network.limitMs.median)} the limit`);
   add('1 network', 'digester − physical floor', ms(network.wallMs.median - floor));
+  // A client that must read its input pays the cold parse as well (the parse-only control already
+  // includes node's start-up); only its pings, one round trip, can overlap the parse.
+  const reading = network.parseOnlyMs.median - rttMs + atDefault.wallMs.median;
+  add('1 network', 'reading floor: cold parse + bare client − 1 RTT (the pings overlap the parse)', `${ms(reading)} = ${times(reading / network.limitMs.median)} the limit`);
 }
 
 function describeCounts(sample: NetworkSample): string {
