@@ -53,6 +53,14 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv): Settings {
 }
 
 /**
+ * The settings for a functionConfig already converted to plain data (null when the list has none).
+ * The schemas, and zod, load only when there is a functionConfig to check. Throws ConfigError.
+ */
+export async function settingsFor(functionConfig: unknown, env: NodeJS.ProcessEnv): Promise<Settings> {
+  return functionConfig === null ? settingsFromEnv(env) : (await import('./config.js')).loadSettings(functionConfig, env);
+}
+
+/**
  * Splits a prefix list on commas, or on colons as k8s-digester's
  * SKIP_PREFIXES does. A colon before a port number (`localhost:5000/`) is
  * kept, so registry prefixes survive the colon form.

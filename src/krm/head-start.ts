@@ -1,6 +1,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import { planImage, type DigestSource } from '../resolve/index.js';
-import { ConfigError, settingsFromEnv, type Settings } from '../settings.js';
+import { ConfigError, settingsFor, type Settings } from '../settings.js';
+import { nextTurn } from './pin.js';
 import { parseYamlStream } from './yaml-documents.js';
 import { toPlainValue } from './yaml-value.js';
 
@@ -65,7 +66,7 @@ export async function startBeforeParse(text: string, options: HeadStartOptions):
   if (functionConfig === undefined) return undefined;
   let settings: Settings;
   try {
-    settings = functionConfig === null ? settingsFromEnv(options.env) : (await import('../config.js')).loadSettings(functionConfig, options.env);
+    settings = await settingsFor(functionConfig, options.env);
   } catch (error) {
     // The run reports it once the list is parsed.
     if (error instanceof ConfigError) return undefined;
@@ -157,8 +158,4 @@ function inContainerList(text: string, start: number, column: number): boolean {
     return key !== null && CONTAINER_LISTS.has(key[2] as string);
   }
   return false;
-}
-
-function nextTurn(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
 }

@@ -149,7 +149,7 @@ export async function pinResources(
 }
 
 /** One turn of the event loop: what is ready (a connection opened, a response) is handled. */
-function nextTurn(): Promise<void> {
+export function nextTurn(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }
 

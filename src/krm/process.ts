@@ -1,4 +1,4 @@
-import { ConfigError, settingsFromEnv, type Settings } from '../settings.js';
+import { ConfigError, settingsFor, type Settings } from '../settings.js';
 import type { DigestSource } from '../resolve/index.js';
 import { sameFunctionConfig, startBeforeParse, type HeadStart } from './head-start.js';
 import { collectPullSecrets } from './pull-secrets.js';
@@ -61,10 +61,7 @@ export async function processResourceList(input: string, options: ProcessOptions
   try {
     const functionConfig = toPlainValue(list.document.tree, list.functionConfig);
     kept = start !== undefined && sameFunctionConfig(start, functionConfig) ? start : undefined;
-    // The schemas (and zod) load only when there is a functionConfig to check.
-    settings =
-      kept?.settings ??
-      (functionConfig === null ? settingsFromEnv(options.env) : (await import('../config.js')).loadSettings(functionConfig, options.env));
+    settings = kept?.settings ?? (await settingsFor(functionConfig, options.env));
   } catch (error) {
     discard();
     if (!(error instanceof ConfigError || error instanceof AliasBudgetError)) throw error;
